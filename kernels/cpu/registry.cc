@@ -1,0 +1,82 @@
+// The kernel table, generated from ops.def, and storage allocation.
+#include <cstdlib>
+#include <cstring>
+
+#include "kernel.h"
+#include "parallel.h"
+
+namespace {
+
+struct Entry {
+  const char* name;
+  int32_t arity;
+  mt_kernel_fn fn;
+};
+
+const Entry kTable[] = {
+#define MT_KERNEL(name, arity) {#name, arity, mt_k_##name},
+#include "../ops.def"
+#undef MT_KERNEL
+};
+
+constexpr int32_t kCount = int32_t(sizeof(kTable) / sizeof(kTable[0]));
+
+}  // namespace
+
+extern "C" {
+
+int32_t mt_kernel_count(void) { return kCount; }
+
+const char* mt_kernel_name(int32_t id) { return id >= 0 && id < kCount ? kTable[id].name : nullptr; }
+
+int32_t mt_kernel_arity(int32_t id) { return id >= 0 && id < kCount ? kTable[id].arity : 0; }
+
+int32_t mt_kernel_find(const char* name) {
+  for (int32_t i = 0; i < kCount; ++i)
+    if (std::strcmp(kTable[i].name, name) == 0) return i;
+  return -1;
+}
+
+mt_status mt_kernel_run(int32_t id, mt_tensor* args, int32_t nargs, const double* attrs, int32_t nattrs,
+                        mt_error* err) {
+  err->message[0] = 0;
+  if (id < 0 || id >= kCount) return mt::fail(err, MT_ERR_UNKNOWN_KERNEL, "unknown kernel id %d", id);
+  const Entry& k = kTable[id];
+  if (k.arity >= 0 && nargs != k.arity)
+    return mt::fail(err, MT_ERR_INVALID_ARGUMENT, "%s: expected %d tensor arguments, got %d", k.name, k.arity,
+                    nargs);
+  for (int32_t i = 0; i < nargs; ++i) {
+    if (args[i].dtype < 0 || args[i].dtype >= MT_NUM_DTYPES)
+      return mt::fail(err, MT_ERR_UNSUPPORTED_DTYPE, "%s: argument %d has unknown dtype code %d", k.name, i,
+                      args[i].dtype);
+    if (args[i].device != MT_DEVICE_CPU)
+      return mt::fail(err, MT_ERR_DEVICE, "%s: argument %d is not on the cpu", k.name, i);
+  }
+  return k.fn(args, nargs, attrs, nattrs, err);
+}
+
+size_t mt_dtype_size(int32_t dtype) {
+  switch (dtype) {
+    case MT_FLOAT32:
+    case MT_INT32:
+      return 4;
+    case MT_FLOAT16:
+    case MT_BFLOAT16:
+      return 2;
+    case MT_FLOAT64:
+      return 8;
+    case MT_BOOL:
+      return 1;
+  }
+  return 0;
+}
+
+void* mt_alloc(size_t bytes) {
+  // 64-byte alignment for AVX-512 loads; aligned_alloc wants a size that is a multiple of it.
+  const size_t rounded = ((bytes == 0 ? 1 : bytes) + 63) & ~size_t(63);
+  return std::aligned_alloc(64, rounded);
+}
+
+void mt_free(void* p) { std::free(p); }
+
+}  // extern "C"

@@ -1,0 +1,93 @@
+/* Mantissa kernel ABI.
+ *
+ * The compute kernels sit behind this plain C interface so that any host (the Node binding, a test
+ * driver, a future Python binding) can call them. Nothing here knows about Node or about Tensor objects:
+ * a kernel receives raw storage pointers plus a layout (shape, strides, offset, all in elements).
+ */
+#ifndef MANTISSA_ABI_H
+#define MANTISSA_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MT_MAX_DIMS 8
+
+/* The numeric codes are part of the ABI: packages/tensor/src/dtype.ts mirrors them and a test checks it. */
+typedef enum {
+  MT_FLOAT32 = 0,
+  MT_FLOAT16 = 1,
+  MT_BFLOAT16 = 2,
+  MT_FLOAT64 = 3,
+  MT_INT32 = 4,
+  MT_BOOL = 5,
+  MT_NUM_DTYPES = 6
+} mt_dtype;
+
+typedef enum { MT_DEVICE_CPU = 0, MT_DEVICE_CUDA = 1 } mt_device;
+
+typedef enum {
+  MT_OK = 0,
+  MT_ERR_INVALID_ARGUMENT = 1,
+  MT_ERR_UNSUPPORTED_DTYPE = 2,
+  MT_ERR_SHAPE = 3,
+  MT_ERR_OUT_OF_MEMORY = 4,
+  MT_ERR_NOT_COMPILED_WITH_CUDA = 5,
+  MT_ERR_UNKNOWN_KERNEL = 6,
+  MT_ERR_DEVICE = 7
+} mt_status;
+
+/* A strided view of a storage. Strides are in elements, never negative. */
+typedef struct {
+  int32_t ndim;
+  int64_t shape[MT_MAX_DIMS];
+  int64_t strides[MT_MAX_DIMS];
+  int64_t offset;
+} mt_layout;
+
+typedef struct {
+  void *data; /* storage base; element (i0..in) lives at data + (offset + sum ik*stride_k) * itemsize */
+  int32_t dtype;
+  int32_t device;
+  mt_layout layout;
+} mt_tensor;
+
+/* Filled by a kernel that fails; the binding turns it into a JS error naming the kernel. */
+typedef struct {
+  char message[512];
+} mt_error;
+
+/* Every kernel has this signature. args = inputs followed by outputs (the kernel's arity is in the
+ * registry); attrs are scalar attributes (axes, scalars, seeds), all passed as doubles. */
+typedef mt_status (*mt_kernel_fn)(mt_tensor *args, int32_t nargs, const double *attrs, int32_t nattrs,
+                                  mt_error *err);
+
+/* Kernel registry: kernels are looked up once by name, then called by id. */
+int32_t mt_kernel_count(void);
+const char *mt_kernel_name(int32_t id);
+int32_t mt_kernel_arity(int32_t id); /* number of tensor args, -1 for variadic */
+int32_t mt_kernel_find(const char *name);
+mt_status mt_kernel_run(int32_t id, mt_tensor *args, int32_t nargs, const double *attrs, int32_t nattrs,
+                        mt_error *err);
+
+/* Storage. 64-byte aligned; mt_alloc returns NULL on failure. */
+void *mt_alloc(size_t bytes);
+void mt_free(void *p);
+size_t mt_dtype_size(int32_t dtype);
+
+/* Runtime: the ISA chosen at load time ("scalar", "avx2", "avx512", "avx512bf16") and the thread pool. */
+const char *mt_isa(void);
+int32_t mt_num_threads(void);
+void mt_set_num_threads(int32_t n);
+
+/* CUDA: device count, or a negative status (MT_ERR_NOT_COMPILED_WITH_CUDA) with a reason. */
+int32_t mt_cuda_device_count(const char **reason);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

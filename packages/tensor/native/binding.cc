@@ -1,0 +1,266 @@
+// The node-addon-api glue: a small generic surface over the kernel ABI. Storage lives in a table
+// addressed by integer ids; every argument is validated here before any kernel touches memory, so no
+// input from JavaScript can crash the process.
+#include <napi.h>
+
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "mantissa/abi.h"
+
+namespace {
+
+constexpr double kIndexSpan = 16777216.0;  // ids are index + generation * 2^24
+constexpr double kMaxExact = 9007199254740992.0;
+
+struct Slot {
+  void* data = nullptr;
+  size_t bytes = 0;
+  uint32_t generation = 0;
+};
+
+std::vector<Slot> slots;
+std::vector<uint32_t> free_slots;
+size_t live_storages = 0, live_bytes = 0;
+
+[[noreturn]] void throw_error(Napi::Env env, const std::string& code, const std::string& message) {
+  Napi::Error e = Napi::Error::New(env, message);
+  e.Set("code", Napi::String::New(env, code));
+  throw e;
+}
+
+const char* status_code(mt_status s) {
+  switch (s) {
+    case MT_OK:
+      return "OK";
+    case MT_ERR_INVALID_ARGUMENT:
+      return "INVALID_ARGUMENT";
+    case MT_ERR_UNSUPPORTED_DTYPE:
+      return "UNSUPPORTED_DTYPE";
+    case MT_ERR_SHAPE:
+      return "SHAPE";
+    case MT_ERR_OUT_OF_MEMORY:
+      return "OUT_OF_MEMORY";
+    case MT_ERR_NOT_COMPILED_WITH_CUDA:
+      return "NOT_COMPILED_WITH_CUDA";
+    case MT_ERR_UNKNOWN_KERNEL:
+      return "UNKNOWN_KERNEL";
+    case MT_ERR_DEVICE:
+      return "DEVICE";
+  }
+  return "UNKNOWN";
+}
+
+bool is_count(double v, double max = kMaxExact) { return std::isfinite(v) && v >= 0 && v <= max && std::floor(v) == v; }
+
+double number_arg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* what) {
+  if (info.Length() <= i || !info[i].IsNumber())
+    throw_error(info.Env(), "INVALID_ARGUMENT", std::string(fn) + ": expected " + what + " to be a number");
+  return info[i].As<Napi::Number>().DoubleValue();
+}
+
+Slot* lookup(double id) {
+  if (!is_count(id)) return nullptr;
+  const uint64_t raw = uint64_t(id);
+  const uint64_t index = raw % uint64_t(kIndexSpan), generation = raw / uint64_t(kIndexSpan);
+  if (index >= slots.size()) return nullptr;
+  Slot& s = slots[index];
+  if (s.data == nullptr || s.generation != generation) return nullptr;
+  return &s;
+}
+
+Slot& storage_arg(const Napi::CallbackInfo& info, size_t i, const char* fn) {
+  const double id = number_arg(info, i, fn, "a storage id");
+  Slot* s = lookup(id);
+  if (s == nullptr) throw_error(info.Env(), "INVALID_ARGUMENT", std::string(fn) + ": storage " + std::to_string(id) + " is not allocated (freed or never created)");
+  return *s;
+}
+
+Napi::Value Alloc(const Napi::CallbackInfo& info) {
+  const double bytes = number_arg(info, 0, "alloc", "the byte count");
+  if (!is_count(bytes, 1ull << 46)) throw_error(info.Env(), "INVALID_ARGUMENT", "alloc: byte count must be a non-negative integer below 2^46, got " + std::to_string(bytes));
+  void* p = mt_alloc(size_t(bytes));
+  if (p == nullptr) throw_error(info.Env(), "OUT_OF_MEMORY", "alloc: out of memory allocating " + std::to_string(size_t(bytes)) + " bytes");
+  uint32_t index;
+  if (!free_slots.empty()) {
+    index = free_slots.back();
+    free_slots.pop_back();
+  } else {
+    if (slots.size() >= size_t(kIndexSpan)) {
+      mt_free(p);
+      throw_error(info.Env(), "OUT_OF_MEMORY", "alloc: too many live storages");
+    }
+    index = uint32_t(slots.size());
+    slots.emplace_back();
+  }
+  Slot& s = slots[index];
+  s.data = p;
+  s.bytes = size_t(bytes);
+  ++live_storages;
+  live_bytes += s.bytes;
+  return Napi::Number::New(info.Env(), double(index) + double(s.generation) * kIndexSpan);
+}
+
+Napi::Value Free(const Napi::CallbackInfo& info) {
+  const double id = number_arg(info, 0, "free", "a storage id");
+  Slot* s = lookup(id);
+  if (s == nullptr) return Napi::Boolean::New(info.Env(), false);
+  mt_free(s->data);
+  live_bytes -= s->bytes;
+  --live_storages;
+  s->data = nullptr;
+  s->bytes = 0;
+  s->generation = (s->generation + 1) % (1u << 28);
+  free_slots.push_back(uint32_t(uint64_t(id) % uint64_t(kIndexSpan)));
+  return Napi::Boolean::New(info.Env(), true);
+}
+
+// copyIn(id, byteOffset, typedArray) / copyOut(id, byteOffset, typedArray)
+Napi::Value Copy(const Napi::CallbackInfo& info, bool in) {
+  const char* fn = in ? "copyIn" : "copyOut";
+  Slot& s = storage_arg(info, 0, fn);
+  const double offset = number_arg(info, 1, fn, "the byte offset");
+  if (info.Length() < 3 || !info[2].IsTypedArray()) throw_error(info.Env(), "INVALID_ARGUMENT", std::string(fn) + ": expected a typed array");
+  Napi::TypedArray array = info[2].As<Napi::TypedArray>();
+  const size_t bytes = array.ByteLength();
+  if (!is_count(offset) || offset + double(bytes) > double(s.bytes))
+    throw_error(info.Env(), "INVALID_ARGUMENT", std::string(fn) + ": range [" + std::to_string(offset) + ", +" + std::to_string(bytes) + ") is outside the storage of " + std::to_string(s.bytes) + " bytes");
+  char* host = static_cast<char*>(array.ArrayBuffer().Data()) + array.ByteOffset();
+  char* dev = static_cast<char*>(s.data) + size_t(offset);
+  if (bytes > 0) {
+    if (in) std::memcpy(dev, host, bytes);
+    else std::memcpy(host, dev, bytes);
+  }
+  return info.Env().Undefined();
+}
+Napi::Value CopyIn(const Napi::CallbackInfo& info) { return Copy(info, true); }
+Napi::Value CopyOut(const Napi::CallbackInfo& info) { return Copy(info, false); }
+
+Napi::Value KernelId(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsString()) throw_error(info.Env(), "INVALID_ARGUMENT", "kernelId: expected a kernel name");
+  return Napi::Number::New(info.Env(), mt_kernel_find(info[0].As<Napi::String>().Utf8Value().c_str()));
+}
+
+Napi::Value Kernels(const Napi::CallbackInfo& info) {
+  Napi::Array out = Napi::Array::New(info.Env());
+  for (int32_t i = 0; i < mt_kernel_count(); ++i) {
+    Napi::Object k = Napi::Object::New(info.Env());
+    k.Set("name", mt_kernel_name(i));
+    k.Set("arity", mt_kernel_arity(i));
+    out.Set(uint32_t(i), k);
+  }
+  return out;
+}
+
+// run(kernelId, desc: Float64Array, ntensors, attrs: Float64Array, nattrs)
+// desc holds, per tensor: storage id, dtype, ndim, offset, shape[ndim], strides[ndim].
+Napi::Value Run(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const double kid = number_arg(info, 0, "run", "a kernel id");
+  if (!is_count(kid) || kid >= mt_kernel_count()) throw_error(env, "UNKNOWN_KERNEL", "run: unknown kernel id " + std::to_string(kid));
+  const char* name = mt_kernel_name(int32_t(kid));
+  const std::string prefix = std::string(name) + ": ";
+  if (info.Length() < 5 || !info[1].IsTypedArray() || !info[3].IsTypedArray() ||
+      info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+      info[3].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
+    throw_error(env, "INVALID_ARGUMENT", prefix + "expected (kernelId, Float64Array, count, Float64Array, count)");
+  Napi::Float64Array desc = info[1].As<Napi::Float64Array>();
+  Napi::Float64Array attrs = info[3].As<Napi::Float64Array>();
+  const double ntensors = number_arg(info, 2, "run", "the tensor count");
+  const double nattrs = number_arg(info, 4, "run", "the attribute count");
+  if (!is_count(ntensors, 16)) throw_error(env, "INVALID_ARGUMENT", prefix + "tensor count must be 0..16");
+  if (!is_count(nattrs, double(attrs.ElementLength()))) throw_error(env, "INVALID_ARGUMENT", prefix + "attribute count exceeds the attribute array");
+
+  mt_tensor tensors[16];
+  size_t pos = 0;
+  const size_t len = desc.ElementLength();
+  auto next = [&](const char* what) {
+    if (pos >= len) throw_error(env, "INVALID_ARGUMENT", prefix + "tensor descriptor too short reading " + what);
+    return desc[pos++];
+  };
+  for (int t = 0; t < int(ntensors); ++t) {
+    const std::string arg = prefix + "argument " + std::to_string(t) + ": ";
+    Slot* s = lookup(next("storage id"));
+    if (s == nullptr) throw_error(env, "INVALID_ARGUMENT", arg + "storage is not allocated (disposed tensor?)");
+    const double dtype = next("dtype"), ndim = next("ndim"), offset = next("offset");
+    if (!is_count(dtype, MT_NUM_DTYPES - 1)) throw_error(env, "UNSUPPORTED_DTYPE", arg + "unknown dtype code " + std::to_string(dtype));
+    if (!is_count(ndim, MT_MAX_DIMS)) throw_error(env, "INVALID_ARGUMENT", arg + "ndim must be 0.." + std::to_string(MT_MAX_DIMS) + ", got " + std::to_string(ndim));
+    if (!is_count(offset)) throw_error(env, "INVALID_ARGUMENT", arg + "offset must be a non-negative integer");
+    mt_tensor& m = tensors[t];
+    m.data = s->data;
+    m.dtype = int32_t(dtype);
+    m.device = MT_DEVICE_CPU;
+    m.layout.ndim = int32_t(ndim);
+    m.layout.offset = int64_t(offset);
+    double numel = 1, last = offset;
+    for (int d = 0; d < m.layout.ndim; ++d) {
+      const double size = next("shape");
+      if (!is_count(size)) throw_error(env, "INVALID_ARGUMENT", arg + "shape entries must be non-negative integers");
+      m.layout.shape[d] = int64_t(size);
+      numel *= size;
+    }
+    for (int d = 0; d < m.layout.ndim; ++d) {
+      const double stride = next("strides");
+      if (!is_count(stride)) throw_error(env, "INVALID_ARGUMENT", arg + "strides must be non-negative integers");
+      m.layout.strides[d] = int64_t(stride);
+      if (m.layout.shape[d] > 0) last += (double(m.layout.shape[d]) - 1) * stride;
+    }
+    if (numel > kMaxExact) throw_error(env, "INVALID_ARGUMENT", arg + "too many elements");
+    const double itemsize = double(mt_dtype_size(m.dtype));
+    if (numel > 0 && (last + 1) * itemsize > double(s->bytes))
+      throw_error(env, "INVALID_ARGUMENT", arg + "view reaches byte " + std::to_string((last + 1) * itemsize) + " of a storage of " + std::to_string(s->bytes) + " bytes");
+  }
+  mt_error err;
+  const mt_status status = mt_kernel_run(int32_t(kid), tensors, int32_t(ntensors), attrs.Data(), int32_t(nattrs), &err);
+  if (status != MT_OK) throw_error(env, status_code(status), err.message[0] ? std::string(err.message) : prefix + status_code(status));
+  return env.Undefined();
+}
+
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("isa", mt_isa());
+  out.Set("threads", mt_num_threads());
+  const char* reason = nullptr;
+  const int32_t cuda = mt_cuda_device_count(&reason);
+  Napi::Object c = Napi::Object::New(env);
+  c.Set("compiled", cuda != -MT_ERR_NOT_COMPILED_WITH_CUDA);
+  c.Set("devices", cuda > 0 ? cuda : 0);
+  c.Set("reason", reason != nullptr ? Napi::Value(Napi::String::New(env, reason)) : env.Null());
+  out.Set("cuda", c);
+  return out;
+}
+
+Napi::Value Memory(const Napi::CallbackInfo& info) {
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("storages", double(live_storages));
+  out.Set("bytes", double(live_bytes));
+  return out;
+}
+
+Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
+  const double n = number_arg(info, 0, "setNumThreads", "the thread count");
+  if (!is_count(n, 256) || n < 1) throw_error(info.Env(), "INVALID_ARGUMENT", "setNumThreads: expected an integer 1..256, got " + std::to_string(n));
+  mt_set_num_threads(int32_t(n));
+  return info.Env().Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("alloc", Napi::Function::New(env, Alloc));
+  exports.Set("free", Napi::Function::New(env, Free));
+  exports.Set("copyIn", Napi::Function::New(env, CopyIn));
+  exports.Set("copyOut", Napi::Function::New(env, CopyOut));
+  exports.Set("kernelId", Napi::Function::New(env, KernelId));
+  exports.Set("kernels", Napi::Function::New(env, Kernels));
+  exports.Set("run", Napi::Function::New(env, Run));
+  exports.Set("info", Napi::Function::New(env, Info));
+  exports.Set("memory", Napi::Function::New(env, Memory));
+  exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(mantissa, Init)

@@ -1,0 +1,11 @@
+// Prints the kernel sources for binding.gyp: every kernels/cpu/*.cc plus the CUDA stub (the CUDA
+// backend replaces the stub when it is built).
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const kernels = join('..', '..', 'kernels');
+const cpu = readdirSync(join(kernels, 'cpu'))
+  .filter((f) => f.endsWith('.cc'))
+  .sort()
+  .map((f) => join(kernels, 'cpu', f));
+console.log([...cpu, join(kernels, 'cuda', 'stub.cc')].join(' '));

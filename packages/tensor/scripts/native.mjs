@@ -1,0 +1,41 @@
+// Builds the native addon with node-gyp, never downloading anything: node-gyp is pointed at the
+// headers that ship beside the running node (e.g. /usr/include/node), which it would otherwise try
+// to fetch from the internet.
+//
+//   node scripts/native.mjs install   build unless an addon already loads (the package's install step)
+//   node scripts/native.mjs rebuild   always rebuild (turbo's build:native task)
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const mode = process.argv[2] ?? 'rebuild';
+const env = { ...process.env };
+
+const prefix = dirname(dirname(process.execPath));
+if (!env.npm_config_nodedir && existsSync(join(prefix, 'include', 'node', 'node_api.h'))) {
+  env.npm_config_nodedir = prefix;
+}
+if (!env.npm_config_nodedir) {
+  console.error(
+    `mantissa: node headers not found beside ${process.execPath}; set npm_config_nodedir to a folder ` +
+      'containing include/node/node_api.h (node-gyp would otherwise try to download them).',
+  );
+  process.exit(1);
+}
+
+if (mode === 'install' && env.npm_config_build_from_source !== 'true') {
+  try {
+    require('node-gyp-build')(root);
+    process.exit(0);
+  } catch {
+    // no prebuilt or previously built addon: compile below
+  }
+}
+
+const gyp = require.resolve('node-gyp/bin/node-gyp.js');
+const result = spawnSync(process.execPath, [gyp, 'rebuild', '--jobs', 'max'], { cwd: root, env, stdio: 'inherit' });
+process.exit(result.status ?? 1);

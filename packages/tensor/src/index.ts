@@ -1,0 +1,26 @@
+export { arange, full, ones, rand, randn, type TensorData, type TensorOptions, tensor, zeros } from './creation';
+export { checkDevice, type Device } from './device';
+export { ALL_DTYPES, DTYPES, type DType, type DTypeInfo, FLOAT_DTYPES, isDType, promoteTypes } from './dtype';
+export { backendInfo, type OpHook, recordOp, runKernel, setNumThreads, setOpHook } from './engine';
+export {
+  ArgumentError,
+  AxisError,
+  BroadcastError,
+  DeviceError,
+  DisposedError,
+  DTypeError,
+  KernelError,
+  MantissaError,
+  NotCompiledWithCudaError,
+  ShapeError,
+} from './errors';
+export { keep, type MemoryInfo, memory, tidy } from './memory';
+export { add, div, eq, ge, gt, le, lt, maximum, minimum, mul, ne, pow, sub } from './ops/binary';
+export { castTo } from './ops/cast';
+export type { Operand } from './ops/operand';
+export { allFinite, argmax, max, mean, min, sum, variance } from './ops/reduce';
+export { abs, clamp, exp, isfinite, isnan, log, neg, relu, rsqrt, sigmoid, sqrt, tanh } from './ops/unary';
+export { where } from './ops/where';
+export { getRngState, initialSeed, manualSeed, setRngState } from './random';
+export { broadcastShapes, contiguousStrides } from './shape';
+export { isTensor, type NestedArray, Tensor } from './tensor';

@@ -1,0 +1,109 @@
+import type { Tensor } from './tensor';
+import { native } from './native';
+import type { Storage } from './storage';
+import { ArgumentError } from './errors';
+
+/**
+ * Memory bookkeeping: tidy() scopes, the live-tensor count, and a FinalizationRegistry that frees the
+ * native memory of tensors that were dropped without dispose() (a backstop, not the plan: the GC does
+ * not see native memory, so it may run late).
+ */
+
+let liveTensors = 0;
+const scopes: Set<Tensor>[] = [];
+
+const backstop = new FinalizationRegistry<Storage>((storage) => {
+  liveTensors--;
+  storage.release();
+});
+
+/** @internal Called by the Tensor constructor. */
+export function trackTensor(t: Tensor, storage: Storage): void {
+  liveTensors++;
+  storage.retain();
+  backstop.register(t, storage, t);
+  scopes[scopes.length - 1]?.add(t);
+}
+
+/** @internal Called by Tensor.dispose(). */
+export function untrackTensor(t: Tensor, storage: Storage): void {
+  liveTensors--;
+  backstop.unregister(t);
+  for (let i = scopes.length - 1; i >= 0; i--) if (scopes[i]!.delete(t)) break;
+  storage.release();
+}
+
+export interface MemoryInfo {
+  /** Tensors created and not yet disposed (views count separately). */
+  numTensors: number;
+  /** Native storages alive, and their bytes. */
+  numStorages: number;
+  numBytes: number;
+}
+
+export function memory(): MemoryInfo {
+  const m = native.memory();
+  return { numTensors: liveTensors, numStorages: m.storages, numBytes: m.bytes };
+}
+
+type Container = Tensor | readonly Container[] | { readonly [k: string]: Container } | unknown;
+
+function collect(value: Container, out: Set<Tensor>, isTensor: (v: unknown) => v is Tensor, depth = 0): void {
+  if (depth > 32 || value === null || typeof value !== 'object') return;
+  if (isTensor(value)) {
+    out.add(value);
+  } else if (Array.isArray(value)) {
+    for (const v of value) collect(v, out, isTensor, depth + 1);
+  } else if (value instanceof Map) {
+    for (const v of value.values()) collect(v, out, isTensor, depth + 1);
+  } else if (Object.getPrototypeOf(value) === Object.prototype) {
+    for (const v of Object.values(value)) collect(v, out, isTensor, depth + 1);
+  }
+}
+
+let tensorCheck: ((v: unknown) => v is Tensor) | null = null;
+/** @internal */
+export function setTensorCheck(check: (v: unknown) => v is Tensor): void {
+  tensorCheck = check;
+}
+
+/**
+ * Runs `fn` and disposes every tensor created inside it, except the tensors it returns (alone, or in
+ * arrays, Maps and plain objects), which move to the enclosing scope.
+ *
+ * ```ts
+ * const y = tidy(() => x.mul(2).add(1)); // the intermediate x.mul(2) is freed
+ * ```
+ */
+export function tidy<T>(fn: () => T): T {
+  if (typeof fn !== 'function') throw new ArgumentError('tidy', 'fn', 'a function', fn);
+  const scope = new Set<Tensor>();
+  scopes.push(scope);
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    scopes.pop();
+    for (const t of scope) t.dispose();
+    throw e;
+  }
+  scopes.pop();
+  if (result instanceof Promise) {
+    for (const t of scope) t.dispose();
+    throw new ArgumentError('tidy', 'fn', 'a synchronous function (async functions cannot be tidied)', 'a Promise');
+  }
+  const kept = new Set<Tensor>();
+  collect(result, kept, tensorCheck!);
+  const parent = scopes[scopes.length - 1];
+  for (const t of scope) {
+    if (kept.has(t)) parent?.add(t);
+    else t.dispose();
+  }
+  return result;
+}
+
+/** Exempts a tensor from the enclosing tidy() scopes: it lives until dispose(). */
+export function keep<T extends Tensor>(t: T): T {
+  for (const scope of scopes) scope.delete(t);
+  return t;
+}

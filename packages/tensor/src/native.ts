@@ -1,0 +1,49 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The typed surface of the native addon (packages/tensor/native/binding.cc). */
+export interface NativeBinding {
+  alloc(bytes: number): number;
+  free(id: number): boolean;
+  copyIn(id: number, byteOffset: number, src: ArrayBufferView): void;
+  copyOut(id: number, byteOffset: number, dst: ArrayBufferView): void;
+  kernelId(name: string): number;
+  kernels(): { name: string; arity: number }[];
+  run(kernel: number, desc: Float64Array, ntensors: number, attrs: Float64Array, nattrs: number): void;
+  info(): {
+    isa: string;
+    threads: number;
+    cuda: { compiled: boolean; devices: number; reason: string | null };
+  };
+  memory(): { storages: number; bytes: number };
+  setNumThreads(n: number): void;
+}
+
+function packageRoot(): string {
+  // src/native.ts in tests, dist/index.{js,cjs} when built: the package root is the first parent with a
+  // package.json.
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('mantissa: cannot find the @mantissa/tensor package root');
+    dir = up;
+  }
+  return dir;
+}
+
+function load(): NativeBinding {
+  const require = createRequire(import.meta.url);
+  const root = packageRoot();
+  try {
+    return require('node-gyp-build')(root) as NativeBinding;
+  } catch (e) {
+    throw new Error(
+      `mantissa: the native addon is not built (${(e as Error).message.split('\n')[0]}). ` +
+        `Run \`pnpm install\` or \`node scripts/native.mjs rebuild\` in ${root}.`,
+    );
+  }
+}
+
+export const native: NativeBinding = load();

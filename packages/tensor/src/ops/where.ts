@@ -1,0 +1,48 @@
+import { recordOp, runKernel } from '../engine';
+import { DTypeError } from '../errors';
+import { broadcastShapes } from '../shape';
+import { Tensor } from '../tensor';
+import { kernelInput } from './broadcast';
+import { checkOperand, type Operand, resultType, sameDevice } from './operand';
+
+/** Elementwise `condition ? a : b`, broadcasting all three; `condition` must be bool. */
+export function where(condition: Tensor, a: Operand, b: Operand): Tensor {
+  checkOperand('where', 'condition', condition);
+  if (!(condition instanceof Tensor) || condition.dtype !== 'bool') {
+    throw new DTypeError('where', 'bool', condition instanceof Tensor ? condition.dtype : typeof condition);
+  }
+  a = checkOperand('where', 'a', a);
+  b = checkOperand('where', 'b', b);
+  const dtype = resultType([a, b]);
+  const tensors = [condition, a, b].filter((o): o is Tensor => o instanceof Tensor);
+  sameDevice('where', tensors);
+  let shape = condition.shape.slice();
+  for (const t of tensors) shape = broadcastShapes('where', shape, t.shape);
+  // Scalars become 0-d tensors viewed with stride 0: the kernel takes three tensors.
+  const asTensor = (o: Operand): Tensor => (o instanceof Tensor ? o : full0d(o, dtype));
+  const ta = asTensor(a);
+  const tb = asTensor(b);
+  const inputs = [kernelInput(condition, shape, 'bool'), kernelInput(ta, shape, dtype), kernelInput(tb, shape, dtype)];
+  const out = Tensor.empty(shape, dtype, condition.device);
+  try {
+    runKernel('where', [...inputs, out]);
+  } catch (e) {
+    out.dispose();
+    throw e;
+  } finally {
+    for (const t of inputs) t.dispose();
+    if (ta !== a) ta.dispose();
+    if (tb !== b) tb.dispose();
+  }
+  recordOp('where', [condition, ...[a, b].filter((o): o is Tensor => o instanceof Tensor)], [out], {
+    a: a instanceof Tensor ? null : a,
+    b: b instanceof Tensor ? null : b,
+  });
+  return out;
+}
+
+function full0d(value: number | boolean, dtype: Tensor['dtype']): Tensor {
+  const t = Tensor.empty([], dtype);
+  runKernel('fill', [t], [Number(value)]);
+  return t;
+}

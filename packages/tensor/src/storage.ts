@@ -1,0 +1,31 @@
+import { native } from './native';
+
+/**
+ * A block of native memory shared by a tensor and its views. It is freed when the last tensor that
+ * references it is disposed (or, as a backstop, garbage-collected).
+ */
+export class Storage {
+  /** Tensors (views included) still holding this storage. */
+  refs = 0;
+  private freed = false;
+
+  private constructor(
+    readonly id: number,
+    readonly bytes: number,
+  ) {}
+
+  static allocate(bytes: number): Storage {
+    return new Storage(native.alloc(bytes), bytes);
+  }
+
+  retain(): void {
+    this.refs++;
+  }
+
+  release(): void {
+    if (--this.refs === 0 && !this.freed) {
+      this.freed = true;
+      native.free(this.id);
+    }
+  }
+}
