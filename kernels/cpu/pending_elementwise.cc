@@ -1,4 +1,4 @@
-// Placeholders for kernels being written; each answers a clear error until its family file lands.
+// Placeholders for the elementwise kernels; each answers a clear error until its family file lands.
 #include "kernel.h"
 
 #define MT_PENDING(name)                                                                             \
@@ -31,10 +31,3 @@ MT_PENDING(le)
 MT_PENDING(gt)
 MT_PENDING(ge)
 MT_PENDING(where)
-MT_PENDING(sum)
-MT_PENDING(mean)
-MT_PENDING(max)
-MT_PENDING(min)
-MT_PENDING(argmax)
-MT_PENDING(var)
-MT_PENDING(all_finite)
