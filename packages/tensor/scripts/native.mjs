@@ -37,5 +37,9 @@ if (mode === 'install' && env.npm_config_build_from_source !== 'true') {
 }
 
 const gyp = require.resolve('node-gyp/bin/node-gyp.js');
-const result = spawnSync(process.execPath, [gyp, 'rebuild', '--jobs', 'max'], { cwd: root, env, stdio: 'inherit' });
+const result = spawnSync(process.execPath, [gyp, 'rebuild', '--jobs', 'max'], {
+  cwd: root,
+  env,
+  stdio: 'inherit',
+});
 process.exit(result.status ?? 1);

@@ -48,7 +48,10 @@ export class DTypeError extends MantissaError {
     readonly expected: string | readonly string[],
     readonly actual: string,
   ) {
-    super(op, `unsupported dtype ${actual} (expected ${Array.isArray(expected) ? expected.join(', ') : expected})`);
+    super(
+      op,
+      `unsupported dtype ${actual} (expected ${Array.isArray(expected) ? expected.join(', ') : expected})`,
+    );
   }
 }
 
@@ -58,7 +61,10 @@ export class AxisError extends MantissaError {
     readonly axis: number,
     readonly ndim: number,
   ) {
-    super(op, `axis ${axis} is out of range for a tensor of ${ndim} dims (expected ${-Math.max(ndim, 1)}..${Math.max(ndim, 1) - 1})`);
+    super(
+      op,
+      `axis ${axis} is out of range for a tensor of ${ndim} dims (expected ${-Math.max(ndim, 1)}..${Math.max(ndim, 1) - 1})`,
+    );
   }
 }
 
@@ -75,7 +81,10 @@ export class ArgumentError extends MantissaError {
 
 export class DisposedError extends MantissaError {
   constructor(op: string) {
-    super(op, 'tensor is disposed (expected a live tensor; was it used after dispose() or outside its tidy scope?)');
+    super(
+      op,
+      'tensor is disposed (expected a live tensor; was it used after dispose() or outside its tidy scope?)',
+    );
   }
 }
 

@@ -1,4 +1,14 @@
-export { arange, full, ones, rand, randn, type TensorData, type TensorOptions, tensor, zeros } from './creation';
+export {
+  arange,
+  full,
+  ones,
+  rand,
+  randn,
+  type TensorData,
+  type TensorOptions,
+  tensor,
+  zeros,
+} from './creation';
 export { checkDevice, type Device } from './device';
 export { ALL_DTYPES, DTYPES, type DType, type DTypeInfo, FLOAT_DTYPES, isDType, promoteTypes } from './dtype';
 export { backendInfo, type OpHook, recordOp, runKernel, setNumThreads, setOpHook } from './engine';

@@ -90,7 +90,12 @@ export function tidy<T>(fn: () => T): T {
   scopes.pop();
   if (result instanceof Promise) {
     for (const t of scope) t.dispose();
-    throw new ArgumentError('tidy', 'fn', 'a synchronous function (async functions cannot be tidied)', 'a Promise');
+    throw new ArgumentError(
+      'tidy',
+      'fn',
+      'a synchronous function (async functions cannot be tidied)',
+      'a Promise',
+    );
   }
   const kept = new Set<Tensor>();
   collect(result, kept, tensorCheck!);

@@ -17,7 +17,9 @@ export interface FixtureFile<C> {
 }
 
 export function loadFixture<C>(name: string): FixtureFile<C> {
-  return JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', `${name}.json`), 'utf8')) as FixtureFile<C>;
+  return JSON.parse(
+    readFileSync(join(__dirname, '..', 'fixtures', `${name}.json`), 'utf8'),
+  ) as FixtureFile<C>;
 }
 
 function bytes(f: FixtureTensor): ArrayBuffer {
@@ -26,7 +28,9 @@ function bytes(f: FixtureTensor): ArrayBuffer {
 }
 
 /** The raw host values: bits for half types, numbers otherwise. */
-export function fixtureValues(f: FixtureTensor): Float32Array | Float64Array | Int32Array | Uint8Array | Uint16Array {
+export function fixtureValues(
+  f: FixtureTensor,
+): Float32Array | Float64Array | Int32Array | Uint8Array | Uint16Array {
   const buf = bytes(f);
   switch (f.dtype) {
     case 'float32':
@@ -44,15 +48,16 @@ export function fixtureValues(f: FixtureTensor): Float32Array | Float64Array | I
 
 export function fromFixture(f: FixtureTensor): Tensor {
   const values = fixtureValues(f);
-  if (f.dtype === 'float16' || f.dtype === 'bfloat16') return Tensor.fromBits(values as Uint16Array, f.dtype, f.shape);
+  if (f.dtype === 'float16' || f.dtype === 'bfloat16')
+    return Tensor.fromBits(values as Uint16Array, f.dtype, f.shape);
   return tensor(values as Float32Array, { dtype: f.dtype, shape: f.shape });
 }
 
 /** Distance in units in the last place between two half patterns (NaN equals NaN). */
 export function halfUlps(a: number, b: number, dtype: 'float16' | 'bfloat16'): number {
   const expBits = dtype === 'float16' ? 0x7c00 : 0x7f80;
-  const isNaN = (h: number) => (h & expBits) === expBits && (h & (expBits ^ 0x7fff)) !== 0;
-  if (isNaN(a) || isNaN(b)) return isNaN(a) && isNaN(b) ? 0 : Infinity;
+  const isNaNBits = (h: number) => (h & expBits) === expBits && (h & (expBits ^ 0x7fff)) !== 0;
+  if (isNaNBits(a) || isNaNBits(b)) return isNaNBits(a) && isNaNBits(b) ? 0 : Infinity;
   // Map sign-magnitude to a monotonic integer line.
   const ord = (h: number) => (h & 0x8000 ? -(h & 0x7fff) : h);
   return Math.abs(ord(a) - ord(b));
@@ -79,7 +84,12 @@ export interface Tolerance {
  * Checks a result against a PyTorch fixture: same dtype and shape, and values within the tolerance
  * (bit-exact by default; NaN matches NaN, infinities must match exactly).
  */
-export function expectMatches(actual: Tensor, expected: FixtureTensor, tol: Tolerance = {}, label = ''): void {
+export function expectMatches(
+  actual: Tensor,
+  expected: FixtureTensor,
+  tol: Tolerance = {},
+  label = '',
+): void {
   expect(actual.dtype, `${label} dtype`).toBe(expected.dtype);
   expect(actual.shape, `${label} shape`).toEqual(expected.shape);
   const want = fixtureValues(expected);
