@@ -25,7 +25,7 @@ function report(bench, n, bytes, ms, copyGBps) {
       n,
       ms: +ms.toFixed(4),
       GBps: +GBps.toFixed(2),
-      vsCopy: +(GBps / copyGBps).toFixed(3),
+      vsCopy: +(GBps / (copyGBps ?? GBps)).toFixed(3),
     }),
   );
   return GBps;
