@@ -1,5 +1,4 @@
-// The kernel table, generated from ops.def, and storage allocation.
-#include <cstdlib>
+// The kernel table, generated from ops.def.
 #include <cstring>
 
 #include "kernel.h"
@@ -70,13 +69,5 @@ size_t mt_dtype_size(int32_t dtype) {
   }
   return 0;
 }
-
-void* mt_alloc(size_t bytes) {
-  // 64-byte alignment for AVX-512 loads; aligned_alloc wants a size that is a multiple of it.
-  const size_t rounded = ((bytes == 0 ? 1 : bytes) + 63) & ~size_t(63);
-  return std::aligned_alloc(64, rounded);
-}
-
-void mt_free(void* p) { std::free(p); }
 
 }  // extern "C"

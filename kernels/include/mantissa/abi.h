@@ -73,9 +73,13 @@ int32_t mt_kernel_find(const char *name);
 mt_status mt_kernel_run(int32_t id, mt_tensor *args, int32_t nargs, const double *attrs, int32_t nattrs,
                         mt_error *err);
 
-/* Storage. 64-byte aligned; mt_alloc returns NULL on failure. */
+/* Storage. 64-byte aligned; mt_alloc returns NULL on failure. mt_free takes the size given to mt_alloc:
+ * large blocks are kept in a size-class cache for reuse (freshly mapped memory costs a page fault per 4 KiB
+ * on first touch, which would dominate memory-bound kernels). mt_empty_cache returns them to the system. */
 void *mt_alloc(size_t bytes);
-void mt_free(void *p);
+void mt_free(void *p, size_t bytes);
+size_t mt_cached_bytes(void);
+void mt_empty_cache(void);
 size_t mt_dtype_size(int32_t dtype);
 
 /* Runtime: the ISA chosen at load time ("scalar", "avx2", "avx512", "avx512bf16") and the thread pool. */

@@ -89,7 +89,7 @@ Napi::Value Alloc(const Napi::CallbackInfo& info) {
     free_slots.pop_back();
   } else {
     if (slots.size() >= size_t(kIndexSpan)) {
-      mt_free(p);
+      mt_free(p, size_t(bytes));
       throw_error(info.Env(), "OUT_OF_MEMORY", "alloc: too many live storages");
     }
     index = uint32_t(slots.size());
@@ -107,7 +107,7 @@ Napi::Value Free(const Napi::CallbackInfo& info) {
   const double id = number_arg(info, 0, "free", "a storage id");
   Slot* s = lookup(id);
   if (s == nullptr) return Napi::Boolean::New(info.Env(), false);
-  mt_free(s->data);
+  mt_free(s->data, s->bytes);
   live_bytes -= s->bytes;
   --live_storages;
   s->data = nullptr;
@@ -237,7 +237,13 @@ Napi::Value Memory(const Napi::CallbackInfo& info) {
   Napi::Object out = Napi::Object::New(info.Env());
   out.Set("storages", double(live_storages));
   out.Set("bytes", double(live_bytes));
+  out.Set("cachedBytes", double(mt_cached_bytes()));
   return out;
+}
+
+Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
+  mt_empty_cache();
+  return info.Env().Undefined();
 }
 
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
@@ -257,6 +263,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("run", Napi::Function::New(env, Run));
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("memory", Napi::Function::New(env, Memory));
+  exports.Set("emptyCache", Napi::Function::New(env, EmptyCache));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
   return exports;
 }

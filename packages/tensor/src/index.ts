@@ -24,7 +24,7 @@ export {
   NotCompiledWithCudaError,
   ShapeError,
 } from './errors';
-export { keep, type MemoryInfo, memory, tidy } from './memory';
+export { emptyCache, keep, type MemoryInfo, memory, tidy } from './memory';
 export { add, div, eq, ge, gt, le, lt, maximum, minimum, mul, ne, pow, sub } from './ops/binary';
 export { castTo } from './ops/cast';
 export type { Operand } from './ops/operand';

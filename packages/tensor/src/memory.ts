@@ -39,11 +39,18 @@ export interface MemoryInfo {
   /** Native storages alive, and their bytes. */
   numStorages: number;
   numBytes: number;
+  /** Freed large blocks kept for reuse (not counted in numBytes); `emptyCache()` releases them. */
+  cachedBytes: number;
 }
 
 export function memory(): MemoryInfo {
   const m = native.memory();
-  return { numTensors: liveTensors, numStorages: m.storages, numBytes: m.bytes };
+  return { numTensors: liveTensors, numStorages: m.storages, numBytes: m.bytes, cachedBytes: m.cachedBytes };
+}
+
+/** Returns the cached blocks of freed tensors to the system. */
+export function emptyCache(): void {
+  native.emptyCache();
 }
 
 type Container = Tensor | readonly Container[] | { readonly [k: string]: Container } | unknown;

@@ -17,7 +17,8 @@ export interface NativeBinding {
     threads: number;
     cuda: { compiled: boolean; devices: number; reason: string | null };
   };
-  memory(): { storages: number; bytes: number };
+  memory(): { storages: number; bytes: number; cachedBytes: number };
+  emptyCache(): void;
   setNumThreads(n: number): void;
 }
 
