@@ -3,9 +3,10 @@
 // to fetch from the internet.
 //
 //   node scripts/native.mjs install   build unless an addon already loads (the package's install step)
-//   node scripts/native.mjs rebuild   always rebuild (turbo's build:native task)
+//   node scripts/native.mjs build     build when a kernel or binding source is newer than the addon (turbo)
+//   node scripts/native.mjs rebuild   always rebuild
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +35,24 @@ if (mode === 'install' && env.npm_config_build_from_source !== 'true') {
   } catch {
     // no prebuilt or previously built addon: compile below
   }
+}
+
+function newestSource(dirs) {
+  let newest = 0;
+  for (const dir of dirs) {
+    for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+      if (entry.isFile())
+        newest = Math.max(newest, statSync(join(entry.parentPath ?? entry.path, entry.name)).mtimeMs);
+    }
+  }
+  return newest;
+}
+
+if (mode === 'build') {
+  const addon = join(root, 'build', 'Release', 'mantissa.node');
+  const sources = [join(root, '..', '..', 'kernels'), join(root, 'native'), join(root, 'scripts')];
+  const built = existsSync(addon) ? statSync(addon).mtimeMs : 0;
+  if (built > Math.max(newestSource(sources), statSync(join(root, 'binding.gyp')).mtimeMs)) process.exit(0);
 }
 
 const gyp = require.resolve('node-gyp/bin/node-gyp.js');
