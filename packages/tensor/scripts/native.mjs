@@ -48,17 +48,34 @@ function newestSource(dirs) {
   return newest;
 }
 
+const gyp = require.resolve('node-gyp/bin/node-gyp.js');
+const nodeGyp = (...args) => {
+  const result = spawnSync(process.execPath, [gyp, ...args], { cwd: root, env, stdio: 'inherit' });
+  if (result.status !== 0) process.exit(result.status ?? 1);
+};
+const kernelSources = () =>
+  spawnSync(process.execPath, [join(root, 'scripts', 'kernel-sources.mjs')], { cwd: root }).stdout.toString();
+const listFile = join(root, 'build', 'kernel-sources.txt');
+
 if (mode === 'build') {
+  // Incremental: make recompiles only what changed; reconfigure when the set of kernel files or
+  // binding.gyp changed (the source list is fixed at configure time).
   const addon = join(root, 'build', 'Release', 'mantissa.node');
   const sources = [join(root, '..', '..', 'kernels'), join(root, 'native'), join(root, 'scripts')];
   const built = existsSync(addon) ? statSync(addon).mtimeMs : 0;
   if (built > Math.max(newestSource(sources), statSync(join(root, 'binding.gyp')).mtimeMs)) process.exit(0);
+  const list = kernelSources();
+  const makefile = join(root, 'build', 'Makefile');
+  const stale =
+    !existsSync(makefile) ||
+    !existsSync(listFile) ||
+    readFileSync(listFile, 'utf8') !== list ||
+    statSync(join(root, 'binding.gyp')).mtimeMs > statSync(makefile).mtimeMs;
+  if (stale) nodeGyp('configure');
+  nodeGyp('build', '--jobs', 'max');
+  writeFileSync(listFile, list);
+  process.exit(0);
 }
 
-const gyp = require.resolve('node-gyp/bin/node-gyp.js');
-const result = spawnSync(process.execPath, [gyp, 'rebuild', '--jobs', 'max'], {
-  cwd: root,
-  env,
-  stdio: 'inherit',
-});
-process.exit(result.status ?? 1);
+nodeGyp('rebuild', '--jobs', 'max');
+writeFileSync(listFile, kernelSources());
