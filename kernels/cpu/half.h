@@ -3,6 +3,16 @@
 // Every value of every Mantissa dtype is exactly representable in a double, so a cast S -> D is
 // "decode S exactly to double, round once to D". That gives correct round-to-nearest-even for every
 // pair (no double rounding through float32, e.g. int32 -> bfloat16 or float64 -> float16).
+//
+// NaN rule, shared by every conversion here and by every SIMD path (cast_avx2.cc, cast_avx512.cc):
+// the sign is kept, the quiet bit is set, and the payload keeps its top bits: zero-extended when
+// widening, truncated when narrowing (setting the quiet bit is also what keeps a truncated payload from
+// reading as inf). It is what x86 does in hardware: F16C's vcvtph2ps/vcvtps2ph (checked on signalling
+// NaNs: 0x7C01 -> 0x7FC02000, 0x7F800001 -> 0x7E00, 0xFF801FFF -> 0xFE00) and cvtss2sd/cvtsd2ss
+// between float and double, so those SIMD paths agree with the scalar code bit for bit; bfloat16 uses
+// the same rule in integer arithmetic. Other implementations differ only in payload: a GPU and torch's
+// bfloat16 return one canonical NaN, numpy keeps a signalling one. A NaN becomes 0 in int32 and true
+// in bool.
 #pragma once
 
 #include <cmath>
@@ -55,7 +65,7 @@ struct HalfFormat {
     const uint32_t m = h & man_mask;
     if (e == (1 << EBITS) - 1) {
       if (m == 0) return neg ? -INFINITY : INFINITY;
-      // NaN: keep sign and payload, set the quiet bit (what F16C and GPUs do on widening).
+      // NaN: keep sign and payload, set the quiet bit (the NaN rule above).
       uint64_t b = (uint64_t(neg) << 63) | (uint64_t(0x7FF) << 52) | (uint64_t(1) << 51) |
                    (uint64_t(m) << (52 - MBITS));
       return bits_double(b);
@@ -69,7 +79,7 @@ struct HalfFormat {
     const uint64_t b = double_bits(x);
     const uint16_t sign = uint16_t((b >> 63) << 15);
     if (std::isnan(x)) {
-      // Quiet NaN keeping the top payload bits, as x86 F16C does when narrowing.
+      // The NaN rule above: sign, quiet bit, the top payload bits.
       return uint16_t(sign | exp_mask | quiet_bit | uint16_t((b >> (52 - MBITS)) & man_mask));
     }
     const double a = std::fabs(x);
@@ -148,9 +158,14 @@ inline int32_t from_double<int32_t>(double x) {
   return int32_t(x);
 }
 
-// Fast scalar paths used by arithmetic kernels: half -> float is exact.
+// Fast scalar paths used by arithmetic kernels: half -> float is exact. Both follow the NaN rule (a
+// signalling bfloat16 NaN comes out quiet, as from the cast kernel, rather than leaking a signalling
+// float32 NaN out of pass-through ops such as maximum or where).
 inline float half_to_float(f16 x) { return float(F16Format::decode(x.bits)); }
-inline float half_to_float(bf16 x) { return bits_float(uint32_t(x.bits) << 16); }
+inline float half_to_float(bf16 x) {
+  const uint32_t u = uint32_t(x.bits) << 16;
+  return bits_float((u & 0x7FFFFFFFu) > 0x7F800000u ? u | 0x00400000u : u);
+}
 
 // float -> bfloat16 with integer arithmetic: identical results to BF16Format::encode.
 inline bf16 float_to_bf16(float f) {
