@@ -161,7 +161,16 @@ inline int32_t from_double<int32_t>(double x) {
 // Fast scalar paths used by arithmetic kernels: half -> float is exact. Both follow the NaN rule (a
 // signalling bfloat16 NaN comes out quiet, as from the cast kernel, rather than leaking a signalling
 // float32 NaN out of pass-through ops such as maximum or where).
-inline float half_to_float(f16 x) { return float(F16Format::decode(x.bits)); }
+// float16 -> float32 with integer arithmetic (Maratyszcza's FP16): identical to F16Format::decode, NaN
+// rule included (the scaling multiply quiets a signalling NaN and keeps its payload).
+inline float half_to_float(f16 x) {
+  const uint32_t w = uint32_t(x.bits) << 16;
+  const uint32_t sign = w & 0x80000000u;
+  const uint32_t two_w = w + w;
+  const float normalized = bits_float((two_w >> 4) + (0xE0u << 23)) * 0x1p-112f;
+  const float subnormal = bits_float((two_w >> 17) | (126u << 23)) - 0.5f;
+  return bits_float(sign | float_bits(two_w < (1u << 27) ? subnormal : normalized));
+}
 inline float half_to_float(bf16 x) {
   const uint32_t u = uint32_t(x.bits) << 16;
   return bits_float((u & 0x7FFFFFFFu) > 0x7F800000u ? u | 0x00400000u : u);
