@@ -3,14 +3,19 @@ import { recordOp, runKernel } from '../engine';
 import { ArgumentError, ShapeError } from '../errors';
 import { normalizeAxes, normalizeAxis } from '../shape';
 import { Tensor } from '../tensor';
-import { checkOperand } from './operand';
 
 type Axes = number | readonly number[] | undefined;
 
+function checkTensor(op: string, x: unknown): Tensor {
+  if (!(x instanceof Tensor)) throw new ArgumentError(op, 'x', 'a Tensor', x);
+  return x.assertLive(op);
+}
+
 /**
- * @internal Runs reduction kernel `op` over `axes` of x. The input is permuted (a view, no copy) so
- * the reduced dims come last; the kernel reduces its trailing attrs[0] dims into a contiguous output.
- * Half inputs accumulate in float32, float32 and float64 in their own type.
+ * @internal Runs reduction kernel `op` over `axes` of x (every axis when undefined; an empty list
+ * reduces nothing, as in NumPy). The input is permuted (a view, no copy) so the reduced dims come
+ * last; the kernel reduces its trailing attrs[0] dims into a contiguous output. Half inputs
+ * accumulate in float32 and round once, float32 and float64 in their own type, int32/bool exactly.
  */
 function reduceOp(
   op: string,
@@ -21,15 +26,12 @@ function reduceOp(
   extra: number[] = [],
   requireNonEmpty = false,
 ): Tensor {
-  checkOperand(op, 'x', x);
+  checkTensor(op, x);
   if (typeof keepdim !== 'boolean') throw new ArgumentError(op, 'keepdim', 'a boolean', keepdim);
   const axes = normalizeAxes(op, axis, x.ndim);
   const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
   if (requireNonEmpty && axes.some((a) => x.shape[a] === 0)) {
     throw new ShapeError(op, 'a non-empty reduction extent', x.shape, 'input shape');
-  }
-  if (requireNonEmpty && x.numel === 0 && axes.length === 0 && x.ndim === 0) {
-    throw new ShapeError(op, 'a non-empty tensor', x.shape, 'input shape');
   }
   const order = [...kept, ...axes];
   const view = new Tensor(
@@ -64,13 +66,19 @@ const floatOut = (d: DType): DType => (DTYPES[d].isFloat ? d : 'float32');
 const sumOut = (d: DType): DType => (d === 'bool' ? 'int32' : d);
 const same = (d: DType): DType => d;
 
-/** Sum over `axis` (all axes when omitted). bool and int32 sum to int32. */
-export const sum = (x: Tensor, axis?: Axes, keepdim = false): Tensor => reduceOp('sum', x, axis, keepdim, sumOut);
-/** Mean over `axis`; integer inputs give float32. The mean of nothing is NaN. */
-export const mean = (x: Tensor, axis?: Axes, keepdim = false): Tensor => reduceOp('mean', x, axis, keepdim, floatOut);
-/** Maximum over `axis`; NaN propagates. */
+/** Sum over `axis` (all axes when omitted). bool and int32 sum to int32 (wrapping on overflow). */
+export const sum = (x: Tensor, axis?: Axes, keepdim = false): Tensor =>
+  reduceOp('sum', x, axis, keepdim, sumOut);
+/**
+ * Mean over `axis`. int32/bool inputs give float32 (PyTorch refuses them): summed exactly, divided in
+ * float64, rounded once. The mean of nothing is NaN.
+ */
+export const mean = (x: Tensor, axis?: Axes, keepdim = false): Tensor =>
+  reduceOp('mean', x, axis, keepdim, floatOut);
+/** Maximum over `axis`; NaN propagates. An empty reduction extent is an error. */
 export const max = (x: Tensor, axis?: Axes, keepdim = false): Tensor =>
   reduceOp('max', x, axis, keepdim, same, [], true);
+/** Minimum over `axis`; NaN propagates. An empty reduction extent is an error. */
 export const min = (x: Tensor, axis?: Axes, keepdim = false): Tensor =>
   reduceOp('min', x, axis, keepdim, same, [], true);
 
@@ -79,32 +87,27 @@ export const min = (x: Tensor, axis?: Axes, keepdim = false): Tensor =>
  * Without an axis, the index into the flattened tensor.
  */
 export function argmax(x: Tensor, axis?: number, keepdim = false): Tensor {
-  checkOperand('argmax', 'x', x);
-  if (axis !== undefined) {
-    const a = normalizeAxis('argmax', axis, x.ndim);
-    return reduceOp('argmax', x, x.ndim === 0 ? [] : [a], keepdim, () => 'int32', [], true);
-  }
-  const flat = x.reshape([-1]);
-  try {
-    const r = reduceOp('argmax', flat, [0], false, () => 'int32', [], true);
-    if (!keepdim) return r;
-    const shaped = r.reshape(x.shape.map(() => 1));
-    r.dispose();
-    return shaped;
-  } finally {
-    flat.dispose();
-  }
+  checkTensor('argmax', x);
+  // Without an axis the kernel reduces every dim in row-major order (no flattening copy), which is
+  // the flat index.
+  const axes = axis === undefined ? undefined : [normalizeAxis('argmax', axis, x.ndim)];
+  return reduceOp('argmax', x, axes, keepdim, () => 'int32', [], true);
 }
 
 /**
- * Variance over `axis` with Bessel's correction by default (`correction: 1`, PyTorch's `unbiased`);
- * NaN when the count does not exceed the correction.
+ * Variance over `axis` with Bessel's correction by default (`correction: 1`, PyTorch's `unbiased`),
+ * computed in two passes (mean, then squared deviations) in float64, or float32 for half inputs.
+ * NaN when the count does not exceed the correction (PyTorch gives inf there unless every deviation
+ * is 0). int32/bool inputs give float32.
  */
 export function variance(
   x: Tensor,
   axis?: Axes,
   options: { correction?: number; keepdim?: boolean } = {},
 ): Tensor {
+  if (typeof options !== 'object' || options === null) {
+    throw new ArgumentError('var', 'options', 'an object { correction?, keepdim? }', options);
+  }
   const correction = options.correction ?? 1;
   if (typeof correction !== 'number' || !Number.isFinite(correction) || correction < 0) {
     throw new ArgumentError('var', 'correction', 'a non-negative number', correction);
@@ -114,7 +117,7 @@ export function variance(
 
 /** True when every element is finite (no inf, no NaN): one pass over strided memory, no copy. */
 export function allFinite(x: Tensor): boolean {
-  checkOperand('allFinite', 'x', x);
+  checkTensor('allFinite', x);
   const flag = Tensor.empty([], 'bool', x.device);
   try {
     runKernel('all_finite', [x, flag], [x.ndim]);
