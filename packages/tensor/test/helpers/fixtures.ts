@@ -101,9 +101,12 @@ export function expectMatches(
     const g = got[i]!;
     let bad: number;
     if (expected.dtype === 'float16' || expected.dtype === 'bfloat16') {
-      bad = halfUlps(g, w, expected.dtype) - (tol.ulps ?? 0);
+      // Bit-exact also tells -0 from +0 (ulp distance does not).
+      const signedZeroMismatch = (tol.ulps ?? 0) === 0 && (g & 0x7fff) === 0 && g !== w;
+      bad = signedZeroMismatch ? Infinity : halfUlps(g, w, expected.dtype) - (tol.ulps ?? 0);
     } else if (expected.dtype === 'float32' && tol.atol === undefined && tol.rtol === undefined) {
-      bad = ulpsF32(g, w) - (tol.ulps ?? 0);
+      const signedZeroMismatch = (tol.ulps ?? 0) === 0 && g === 0 && !Object.is(g, w);
+      bad = signedZeroMismatch ? Infinity : ulpsF32(g, w) - (tol.ulps ?? 0);
     } else if (expected.dtype === 'float32' || expected.dtype === 'float64') {
       if (Number.isNaN(w) || Number.isNaN(g)) bad = Number.isNaN(w) && Number.isNaN(g) ? 0 : Infinity;
       else if (!Number.isFinite(w) || !Number.isFinite(g)) bad = w === g ? 0 : Infinity;
