@@ -14,10 +14,22 @@ export interface TensorOptions {
   device?: Device;
 }
 
-type TypedData = Float32Array | Float64Array | Int32Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array;
+type TypedData =
+  | Float32Array
+  | Float64Array
+  | Int32Array
+  | Uint8Array
+  | Int8Array
+  | Int16Array
+  | Uint16Array
+  | Uint32Array;
 export type TensorData = number | boolean | NestedArray<number | boolean> | TypedData;
 
-function options(op: string, opts: TensorOptions | undefined, fallback: DType = 'float32'): { dtype: DType; device: Device } {
+function options(
+  op: string,
+  opts: TensorOptions | undefined,
+  fallback: DType = 'float32',
+): { dtype: DType; device: Device } {
   if (opts !== undefined && (typeof opts !== 'object' || opts === null)) {
     throw new ArgumentError(op, 'options', '{ dtype?, device? }', opts);
   }
@@ -32,20 +44,31 @@ function flatten(data: NestedArray<number | boolean>): { shape: number[]; values
   const shape: number[] = [];
   for (let level: unknown = data; Array.isArray(level); level = level[0]) {
     shape.push(level.length);
-    if (shape.length > MAX_DIMS) throw new ShapeError('tensor', `at most ${MAX_DIMS} levels of nesting`, shape.length, 'depth');
+    if (shape.length > MAX_DIMS)
+      throw new ShapeError('tensor', `at most ${MAX_DIMS} levels of nesting`, shape.length, 'depth');
     if (level.length === 0) break;
   }
   const values: (number | boolean)[] = [];
   const walk = (v: unknown, d: number, path: number[]): void => {
     if (d === shape.length) {
       if (typeof v !== 'number' && typeof v !== 'boolean') {
-        throw new ArgumentError('tensor', `data${path.map((i) => `[${i}]`).join('')}`, 'a number or boolean', v);
+        throw new ArgumentError(
+          'tensor',
+          `data${path.map((i) => `[${i}]`).join('')}`,
+          'a number or boolean',
+          v,
+        );
       }
       values.push(v);
       return;
     }
     if (!Array.isArray(v) || v.length !== shape[d]) {
-      throw new ShapeError('tensor', `a nested array of length ${shape[d]} at depth ${d}`, Array.isArray(v) ? v.length : v, 'data');
+      throw new ShapeError(
+        'tensor',
+        `a nested array of length ${shape[d]} at depth ${d}`,
+        Array.isArray(v) ? v.length : v,
+        'data',
+      );
     }
     v.forEach((x, i) => walk(x, d + 1, [...path, i]));
   };
@@ -54,7 +77,11 @@ function flatten(data: NestedArray<number | boolean>): { shape: number[]; values
 }
 
 /** A native tensor holding host values, in the dtype whose typed array they came in. */
-function upload(values: Float32Array | Float64Array | Int32Array | Uint8Array, dtype: DType, shape: number[]): Tensor {
+function upload(
+  values: Float32Array | Float64Array | Int32Array | Uint8Array,
+  dtype: DType,
+  shape: number[],
+): Tensor {
   const storage = Storage.allocate(values.byteLength);
   native.copyIn(storage.id, 0, values);
   return new Tensor(storage, shape, dtype);
@@ -80,8 +107,15 @@ export function tensor(data: TensorData, opts?: TensorOptions & { shape?: readon
     if (data instanceof Float32Array) [host, hostDType] = [data, 'float32'];
     else if (data instanceof Float64Array) [host, hostDType] = [data, 'float64'];
     else if (data instanceof Int32Array) [host, hostDType] = [data, 'int32'];
-    else if (data instanceof Uint8Array && opts?.dtype === 'bool') [host, hostDType] = [Uint8Array.from(data, (v) => (v ? 1 : 0)), 'bool'];
-    else if (data instanceof Int8Array || data instanceof Int16Array || data instanceof Uint8Array || data instanceof Uint16Array || data instanceof Uint32Array)
+    else if (data instanceof Uint8Array && opts?.dtype === 'bool')
+      [host, hostDType] = [Uint8Array.from(data, (v) => (v ? 1 : 0)), 'bool'];
+    else if (
+      data instanceof Int8Array ||
+      data instanceof Int16Array ||
+      data instanceof Uint8Array ||
+      data instanceof Uint16Array ||
+      data instanceof Uint32Array
+    )
       [host, hostDType] = [Float64Array.from(data as ArrayLike<number>), 'float64'];
     else throw new ArgumentError('tensor', 'data', 'numbers, booleans, nested arrays or a typed array', data);
     shape = [host.length];
@@ -102,7 +136,8 @@ export function tensor(data: TensorData, opts?: TensorOptions & { shape?: readon
   const { dtype, device } = options('tensor', opts, inferred);
   if (opts?.shape !== undefined) {
     const target = checkShape('tensor', opts.shape);
-    if (numelOf(target) !== host.length) throw new ShapeError('tensor', `a shape with ${host.length} elements`, target);
+    if (numelOf(target) !== host.length)
+      throw new ShapeError('tensor', `a shape with ${host.length} elements`, target);
     shape = target;
   }
   const raw = upload(host, hostDType, shape);
@@ -115,7 +150,8 @@ export function tensor(data: TensorData, opts?: TensorOptions & { shape?: readon
 
 export function full(shape: readonly number[], value: number | boolean, opts?: TensorOptions): Tensor {
   const dims = checkShape('full', shape);
-  if (typeof value !== 'number' && typeof value !== 'boolean') throw new ArgumentError('full', 'value', 'a number', value);
+  if (typeof value !== 'number' && typeof value !== 'boolean')
+    throw new ArgumentError('full', 'value', 'a number', value);
   const { dtype, device } = options('full', opts, typeof value === 'boolean' ? 'bool' : 'float32');
   const out = Tensor.empty(dims, dtype, device);
   runKernel('fill', [out], [Number(value)]);
@@ -131,12 +167,22 @@ export const ones = (shape: readonly number[], opts?: TensorOptions): Tensor => 
  */
 export function arange(start: number, end?: number, step = 1, opts?: TensorOptions): Tensor {
   if (end === undefined) [start, end] = [0, start];
-  for (const [name, v] of [['start', start], ['end', end], ['step', step]] as const) {
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new ArgumentError('arange', name, 'a finite number', v);
+  for (const [name, v] of [
+    ['start', start],
+    ['end', end],
+    ['step', step],
+  ] as const) {
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw new ArgumentError('arange', name, 'a finite number', v);
   }
   if (step === 0) throw new ArgumentError('arange', 'step', 'a non-zero number', step);
   if ((end - start) / step < 0) {
-    throw new ArgumentError('arange', 'end', `on the ${step > 0 ? 'upper' : 'lower'} side of start ${start}`, end);
+    throw new ArgumentError(
+      'arange',
+      'end',
+      `on the ${step > 0 ? 'upper' : 'lower'} side of start ${start}`,
+      end,
+    );
   }
   const { dtype, device } = options('arange', opts);
   const n = Math.ceil((end - start) / step);
@@ -145,7 +191,14 @@ export function arange(start: number, end?: number, step = 1, opts?: TensorOptio
   return out;
 }
 
-function random(op: string, kernel: string, shape: readonly number[], a: number, b: number, opts?: TensorOptions): Tensor {
+function random(
+  op: string,
+  kernel: string,
+  shape: readonly number[],
+  a: number,
+  b: number,
+  opts?: TensorOptions,
+): Tensor {
   const dims = checkShape(op, shape);
   const { dtype, device } = options(op, opts);
   if (!DTYPES[dtype].isFloat) throw new DTypeError(op, ['float32', 'float16', 'bfloat16', 'float64'], dtype);
@@ -159,6 +212,8 @@ function random(op: string, kernel: string, shape: readonly number[], a: number,
 }
 
 /** Uniform values in [0, 1), reproducible under manualSeed. */
-export const rand = (shape: readonly number[], opts?: TensorOptions): Tensor => random('rand', 'rand_uniform', shape, 0, 1, opts);
+export const rand = (shape: readonly number[], opts?: TensorOptions): Tensor =>
+  random('rand', 'rand_uniform', shape, 0, 1, opts);
 /** Standard normal values, reproducible under manualSeed. */
-export const randn = (shape: readonly number[], opts?: TensorOptions): Tensor => random('randn', 'rand_normal', shape, 0, 1, opts);
+export const randn = (shape: readonly number[], opts?: TensorOptions): Tensor =>
+  random('randn', 'rand_normal', shape, 0, 1, opts);

@@ -20,27 +20,34 @@ export function contiguousStrides(shape: readonly number[]): number[] {
 
 /** Validates a user-given shape: integers >= 0, at most MAX_DIMS dims. */
 export function checkShape(op: string, shape: unknown, argument = 'shape'): number[] {
-  if (!Array.isArray(shape)) throw new ArgumentError(op, argument, 'an array of non-negative integers', shape);
+  if (!Array.isArray(shape))
+    throw new ArgumentError(op, argument, 'an array of non-negative integers', shape);
   if (shape.length > MAX_DIMS) throw new ArgumentError(op, argument, `at most ${MAX_DIMS} dims`, shape);
   for (const s of shape) {
     if (typeof s !== 'number' || !Number.isInteger(s) || s < 0) {
       throw new ArgumentError(op, argument, 'an array of non-negative integers', shape);
     }
   }
-  if (numelOf(shape) > 2 ** 46) throw new ArgumentError(op, argument, 'a shape of at most 2^46 elements', shape);
+  if (numelOf(shape) > 2 ** 46)
+    throw new ArgumentError(op, argument, 'a shape of at most 2^46 elements', shape);
   return shape.slice();
 }
 
 /** Wraps a possibly negative axis into 0..ndim-1. */
 export function normalizeAxis(op: string, axis: unknown, ndim: number): number {
-  if (typeof axis !== 'number' || !Number.isInteger(axis)) throw new ArgumentError(op, 'axis', 'an integer', axis);
+  if (typeof axis !== 'number' || !Number.isInteger(axis))
+    throw new ArgumentError(op, 'axis', 'an integer', axis);
   const n = Math.max(ndim, 1);
   if (axis < -n || axis >= n) throw new AxisError(op, axis, ndim);
   return axis < 0 ? axis + n : axis;
 }
 
 /** Normalised, sorted, duplicate-free axes; `undefined` means every axis. */
-export function normalizeAxes(op: string, axes: number | readonly number[] | undefined, ndim: number): number[] {
+export function normalizeAxes(
+  op: string,
+  axes: number | readonly number[] | undefined,
+  ndim: number,
+): number[] {
   if (axes === undefined) return Array.from({ length: ndim }, (_, i) => i);
   const list = typeof axes === 'number' ? [axes] : axes;
   if (!Array.isArray(list)) throw new ArgumentError(op, 'axis', 'an integer or an array of integers', axes);

@@ -27,7 +27,8 @@ function inferShape(op: string, x: Tensor, shape: readonly number[]): number[] {
   checkShape(op, known);
   if (free >= 0) {
     const rest = numelOf(known.filter((_, i) => i !== free));
-    if (rest === 0 || x.numel % rest !== 0) throw new ShapeError(op, `a shape with ${x.numel} elements`, shape);
+    if (rest === 0 || x.numel % rest !== 0)
+      throw new ShapeError(op, `a shape with ${x.numel} elements`, shape);
     known[free] = x.numel / rest;
   }
   if (numelOf(known) !== x.numel) throw new ShapeError(op, `a shape with ${x.numel} elements`, shape);
@@ -100,7 +101,8 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
     throw new ShapeError('permute', `a permutation of ${x.ndim} dims`, dims, 'dims');
   }
   const axes = dims.map((d) => normalizeAxis('permute', d, x.ndim));
-  if (new Set(axes).size !== axes.length) throw new ShapeError('permute', `a permutation of ${x.ndim} dims`, dims, 'dims');
+  if (new Set(axes).size !== axes.length)
+    throw new ShapeError('permute', `a permutation of ${x.ndim} dims`, dims, 'dims');
   const out = viewOf(
     x,
     axes.map((a) => x.shape[a]!),
@@ -112,7 +114,11 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
 
 export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
   x.assertLive('transpose');
-  if (x.ndim < 2 && dim0 === 0 && dim1 === 1) return permute(x, x.shape.map((_, i) => i));
+  if (x.ndim < 2 && dim0 === 0 && dim1 === 1)
+    return permute(
+      x,
+      x.shape.map((_, i) => i),
+    );
   const a = normalizeAxis('transpose', dim0, x.ndim);
   const b = normalizeAxis('transpose', dim1, x.ndim);
   const dims = x.shape.map((_, i) => i);
@@ -133,7 +139,8 @@ export function slice(x: Tensor, dim: number, start = 0, end?: number, step = 1)
   if (x.ndim === 0) throw new ShapeError('slice', 'a tensor with at least 1 dim', x.shape);
   checkInt('slice', 'start', start);
   if (end !== undefined) checkInt('slice', 'end', end);
-  if (checkInt('slice', 'step', step) <= 0) throw new ArgumentError('slice', 'step', 'a positive integer', step);
+  if (checkInt('slice', 'step', step) <= 0)
+    throw new ArgumentError('slice', 'step', 'a positive integer', step);
   const size = x.shape[d]!;
   const clampIndex = (i: number) => Math.min(Math.max(i < 0 ? i + size : i, 0), size);
   const s = clampIndex(start);
@@ -155,7 +162,8 @@ export function narrow(x: Tensor, dim: number, start: number, length: number): T
   checkInt('narrow', 'length', length);
   const s = start < 0 ? start + size : start;
   if (s < 0 || s > size) throw new ArgumentError('narrow', 'start', `in ${-size}..${size}`, start);
-  if (length < 0 || s + length > size) throw new ArgumentError('narrow', 'length', `in 0..${size - s}`, length);
+  if (length < 0 || s + length > size)
+    throw new ArgumentError('narrow', 'length', `in 0..${size - s}`, length);
   return slice(x, d, s, s + length);
 }
 
@@ -174,7 +182,8 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
     if (typeof target !== 'number' || !Number.isInteger(target) || target < 0) {
       throw new ShapeError('expand', 'non-negative sizes (or -1 for an existing dim)', shape);
     }
-    if (size !== target && size !== 1) throw new ShapeError('expand', `a shape ${x.shape} can broadcast to`, shape);
+    if (size !== target && size !== 1)
+      throw new ShapeError('expand', `a shape ${x.shape} can broadcast to`, shape);
     outShape.push(target);
     outStrides.push(src < 0 || (size === 1 && target !== 1) ? 0 : x.strides[src]!);
   });
