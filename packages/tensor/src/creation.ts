@@ -70,7 +70,7 @@ function flatten(data: NestedArray<number | boolean>): { shape: number[]; values
         'data',
       );
     }
-    v.forEach((x, i) => walk(x, d + 1, [...path, i]));
+    for (let i = 0; i < v.length; i++) walk(v[i], d + 1, [...path, i]);
   };
   walk(data, 0, []);
   return { shape, values };
@@ -207,7 +207,8 @@ function random(
   // Blocks used: see kernels/cpu/random.cc (uniform: 4 values a block, 2 for float64; normal: 2).
   const perBlock = kernel === 'rand_normal' || dtype === 'float64' ? 2 : 4;
   const [seed, offset] = reserve(Math.ceil(n / perBlock));
-  runKernel(kernel, [out], [seed, offset, a, b]);
+  // An empty output needs no draw (and its strides need not look contiguous to the kernel).
+  if (n > 0) runKernel(kernel, [out], [seed, offset, a, b]);
   return out;
 }
 

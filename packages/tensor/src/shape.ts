@@ -8,12 +8,13 @@ export function numelOf(shape: readonly number[]): number {
   return n;
 }
 
+/** Row-major strides; a size-0 dim counts as 1, as in PyTorch, so strides never collapse to 0. */
 export function contiguousStrides(shape: readonly number[]): number[] {
   const strides = new Array<number>(shape.length);
   let acc = 1;
   for (let d = shape.length - 1; d >= 0; d--) {
     strides[d] = acc;
-    acc *= shape[d]!;
+    acc *= Math.max(shape[d]!, 1);
   }
   return strides;
 }

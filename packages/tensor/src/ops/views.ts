@@ -1,6 +1,6 @@
 import { recordOp } from '../engine';
 import { ArgumentError, ShapeError } from '../errors';
-import { checkShape, contiguousStrides, MAX_DIMS, normalizeAxis, numelOf } from '../shape';
+import { checkShape, contiguousStrides, MAX_DIMS, normalizeAxis, numelOf, sameShape } from '../shape';
 import { Tensor } from '../tensor';
 import { clone } from './cast';
 
@@ -10,6 +10,8 @@ function viewOf(x: Tensor, shape: readonly number[], strides: readonly number[],
 }
 
 export function isContiguous(x: Tensor): boolean {
+  // An empty tensor has no element to misplace (PyTorch's is_contiguous agrees).
+  if (x.numel === 0) return true;
   let expected = 1;
   for (let d = x.ndim - 1; d >= 0; d--) {
     if (x.shape[d] !== 1 && x.strides[d] !== expected) return false;
@@ -40,7 +42,8 @@ function inferShape(op: string, x: Tensor, shape: readonly number[]): number[] {
  * (PyTorch's computeStride: each run of merged source dims must be contiguous).
  */
 function viewStrides(x: Tensor, shape: readonly number[]): number[] | null {
-  if (x.numel === 0 || x.ndim === 0) return contiguousStrides(shape);
+  if (x.ndim === 0) return shape.map(() => 1);
+  if (x.numel === 0) return sameShape(x.shape, shape) ? x.strides.slice() : contiguousStrides(shape);
   const out = new Array<number>(shape.length);
   let viewD = shape.length - 1;
   let chunkBase = x.strides[x.ndim - 1]!;
@@ -121,6 +124,8 @@ export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
     );
   const a = normalizeAxis('transpose', dim0, x.ndim);
   const b = normalizeAxis('transpose', dim1, x.ndim);
+  // A 0-d tensor accepts dims 0 and -1 (as PyTorch does) and has nothing to swap.
+  if (x.ndim === 0) return permute(x, []);
   const dims = x.shape.map((_, i) => i);
   dims[a] = b;
   dims[b] = a;
@@ -135,8 +140,8 @@ function checkInt(op: string, name: string, v: unknown): number {
 /** Python-style slice along one dim: negative indices count from the end, out-of-range ends clamp. */
 export function slice(x: Tensor, dim: number, start = 0, end?: number, step = 1): Tensor {
   x.assertLive('slice');
-  const d = normalizeAxis('slice', dim, x.ndim);
   if (x.ndim === 0) throw new ShapeError('slice', 'a tensor with at least 1 dim', x.shape);
+  const d = normalizeAxis('slice', dim, x.ndim);
   checkInt('slice', 'start', start);
   if (end !== undefined) checkInt('slice', 'end', end);
   if (checkInt('slice', 'step', step) <= 0)
@@ -156,8 +161,9 @@ export function slice(x: Tensor, dim: number, start = 0, end?: number, step = 1)
 
 export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
   x.assertLive('narrow');
+  if (x.ndim === 0) throw new ShapeError('narrow', 'a tensor with at least 1 dim', x.shape);
   const d = normalizeAxis('narrow', dim, x.ndim);
-  const size = x.shape[d] ?? 1;
+  const size = x.shape[d]!;
   checkInt('narrow', 'start', start);
   checkInt('narrow', 'length', length);
   const s = start < 0 ? start + size : start;
@@ -173,9 +179,12 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
     throw new ShapeError('expand', `at least ${x.ndim} dims`, shape);
   }
   const lead = shape.length - x.ndim;
-  const outShape: number[] = [];
-  const outStrides: number[] = [];
-  shape.forEach((s, i) => {
+  const outShape = new Array<number>(shape.length);
+  const outStrides = new Array<number>(shape.length);
+  // Right to left, as PyTorch's inferExpandGeometry: a new leading dim of size 1 gets the stride a
+  // contiguous tensor would have there, any dim that is actually repeated gets stride 0.
+  for (let i = shape.length - 1; i >= 0; i--) {
+    const s: unknown = shape[i];
     const src = i - lead;
     const size = src >= 0 ? x.shape[src]! : 1;
     const target = s === -1 && src >= 0 ? size : s;
@@ -183,10 +192,12 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
       throw new ShapeError('expand', 'non-negative sizes (or -1 for an existing dim)', shape);
     }
     if (size !== target && size !== 1)
-      throw new ShapeError('expand', `a shape ${x.shape} can broadcast to`, shape);
-    outShape.push(target);
-    outStrides.push(src < 0 || (size === 1 && target !== 1) ? 0 : x.strides[src]!);
-  });
+      throw new ShapeError('expand', `a shape [${x.shape}] can broadcast to`, shape);
+    outShape[i] = target;
+    if (size !== target) outStrides[i] = 0;
+    else if (src >= 0) outStrides[i] = x.strides[src]!;
+    else outStrides[i] = i === shape.length - 1 ? 1 : outShape[i + 1]! * outStrides[i + 1]!;
+  }
   const out = viewOf(x, outShape, outStrides);
   recordOp('expand', [x], [out], { shape: outShape });
   return out;
