@@ -1,7 +1,7 @@
-import type { Tensor } from './tensor';
+import { ArgumentError } from './errors';
 import { native } from './native';
 import type { Storage } from './storage';
-import { ArgumentError } from './errors';
+import type { Tensor } from './tensor';
 
 /**
  * Memory bookkeeping: tidy() scopes, the live-tensor count, and a FinalizationRegistry that frees the
@@ -90,7 +90,12 @@ export function tidy<T>(fn: () => T): T {
   scopes.pop();
   if (result instanceof Promise) {
     for (const t of scope) t.dispose();
-    throw new ArgumentError('tidy', 'fn', 'a synchronous function (async functions cannot be tidied)', 'a Promise');
+    throw new ArgumentError(
+      'tidy',
+      'fn',
+      'a synchronous function (async functions cannot be tidied)',
+      'a Promise',
+    );
   }
   const kept = new Set<Tensor>();
   collect(result, kept, tensorCheck!);
