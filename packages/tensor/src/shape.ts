@@ -29,8 +29,16 @@ export function checkShape(op: string, shape: unknown, argument = 'shape'): numb
       throw new ArgumentError(op, argument, 'an array of non-negative integers', shape);
     }
   }
-  if (numelOf(shape) > 2 ** 46)
-    throw new ArgumentError(op, argument, 'a shape of at most 2^46 elements', shape);
+  // Size-0 dims count as 1: an empty tensor still gets strides from its other sizes, and those must
+  // stay exact integers (for the kernels' index arithmetic too).
+  if (numelOf(shape.map((s: number) => Math.max(s, 1))) > 2 ** 46) {
+    throw new ArgumentError(
+      op,
+      argument,
+      'a shape of at most 2^46 elements (size-0 dims counted as 1)',
+      shape,
+    );
+  }
   return shape.slice();
 }
 

@@ -3,6 +3,7 @@ import {
   ArgumentError,
   AxisError,
   arange,
+  BroadcastError,
   type MantissaError,
   memory,
   ShapeError,
@@ -81,6 +82,7 @@ function expectedError(x: Tensor, op: Op, torchType: string, message: string): E
   ) {
     return ArgumentError;
   }
+  if (/must match the existing size/.test(message)) return BroadcastError;
   if (
     /view size is not compatible|is invalid for input of size|expanded size|number of dimensions|duplicate dims|number of sizes provided|ambiguous/.test(
       message,

@@ -1,5 +1,5 @@
 import { recordOp } from '../engine';
-import { ArgumentError, ShapeError } from '../errors';
+import { ArgumentError, BroadcastError, ShapeError } from '../errors';
 import { checkShape, contiguousStrides, MAX_DIMS, normalizeAxis, numelOf, sameShape } from '../shape';
 import { Tensor } from '../tensor';
 import { clone } from './cast';
@@ -153,7 +153,10 @@ export function slice(x: Tensor, dim: number, start = 0, end?: number, step = 1)
   const shape = x.shape.slice();
   const strides = x.strides.slice();
   shape[d] = Math.ceil((e - s) / step);
-  strides[d] = x.strides[d]! * step;
+  // PyTorch's stride * step, unless a huge step on a dim left with <= 1 element (where the stride
+  // addresses nothing) would make it too large for the kernels' exact-integer layout.
+  const stepped = x.strides[d]! * step;
+  strides[d] = shape[d]! > 1 || Number.isSafeInteger(stepped) ? stepped : x.strides[d]!;
   const out = viewOf(x, shape, strides, x.offset + (shape[d]! > 0 ? s * x.strides[d]! : 0));
   recordOp('slice', [x], [out], { dim: d, start: s, end: e, step });
   return out;
@@ -191,13 +194,14 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
     if (typeof target !== 'number' || !Number.isInteger(target) || target < 0) {
       throw new ShapeError('expand', 'non-negative sizes (or -1 for an existing dim)', shape);
     }
-    if (size !== target && size !== 1)
-      throw new ShapeError('expand', `a shape [${x.shape}] can broadcast to`, shape);
+    if (size !== target && size !== 1) throw new BroadcastError('expand', x.shape, shape as number[]);
     outShape[i] = target;
     if (size !== target) outStrides[i] = 0;
     else if (src >= 0) outStrides[i] = x.strides[src]!;
     else outStrides[i] = i === shape.length - 1 ? 1 : outShape[i + 1]! * outStrides[i + 1]!;
   }
+  // A view costs nothing, but reading or copying one must stay within the sizes every op accepts.
+  checkShape('expand', outShape);
   const out = viewOf(x, outShape, outStrides);
   recordOp('expand', [x], [out], { shape: outShape });
   return out;
