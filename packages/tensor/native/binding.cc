@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -53,6 +54,13 @@ const char* status_code(mt_status s) {
   return "UNKNOWN";
 }
 
+// Numbers in messages: integers without a fraction, anything else with full precision.
+std::string num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.17g", v);
+  return buf;
+}
+
 bool is_count(double v, double max = kMaxExact) { return std::isfinite(v) && v >= 0 && v <= max && std::floor(v) == v; }
 
 double number_arg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* what) {
@@ -74,13 +82,13 @@ Slot* lookup(double id) {
 Slot& storage_arg(const Napi::CallbackInfo& info, size_t i, const char* fn) {
   const double id = number_arg(info, i, fn, "a storage id");
   Slot* s = lookup(id);
-  if (s == nullptr) throw_error(info.Env(), "INVALID_ARGUMENT", std::string(fn) + ": storage " + std::to_string(id) + " is not allocated (freed or never created)");
+  if (s == nullptr) throw_error(info.Env(), "INVALID_ARGUMENT", std::string(fn) + ": storage " + num(id) + " is not allocated (freed or never created)");
   return *s;
 }
 
 Napi::Value Alloc(const Napi::CallbackInfo& info) {
   const double bytes = number_arg(info, 0, "alloc", "the byte count");
-  if (!is_count(bytes, 1ull << 46)) throw_error(info.Env(), "INVALID_ARGUMENT", "alloc: byte count must be a non-negative integer below 2^46, got " + std::to_string(bytes));
+  if (!is_count(bytes, 1ull << 46)) throw_error(info.Env(), "INVALID_ARGUMENT", "alloc: byte count must be a non-negative integer below 2^46, got " + num(bytes));
   void* p = mt_alloc(size_t(bytes));
   if (p == nullptr) throw_error(info.Env(), "OUT_OF_MEMORY", "alloc: out of memory allocating " + std::to_string(size_t(bytes)) + " bytes");
   uint32_t index;
@@ -123,13 +131,20 @@ Napi::Value Copy(const Napi::CallbackInfo& info, bool in) {
   Slot& s = storage_arg(info, 0, fn);
   const double offset = number_arg(info, 1, fn, "the byte offset");
   if (info.Length() < 3 || !info[2].IsTypedArray()) throw_error(info.Env(), "INVALID_ARGUMENT", std::string(fn) + ": expected a typed array");
-  Napi::TypedArray array = info[2].As<Napi::TypedArray>();
-  const size_t bytes = array.ByteLength();
+  // napi_get_typedarray_info gives the data pointer (byte offset applied) for ArrayBuffer- and
+  // SharedArrayBuffer-backed arrays alike; a detached array reports length 0.
+  napi_typedarray_type type;
+  size_t length = 0, byte_offset = 0;
+  void* data = nullptr;
+  napi_value buffer;
+  if (napi_get_typedarray_info(info.Env(), info[2], &type, &length, &data, &buffer, &byte_offset) != napi_ok)
+    throw_error(info.Env(), "INVALID_ARGUMENT", std::string(fn) + ": cannot read the typed array");
+  const size_t bytes = length * info[2].As<Napi::TypedArray>().ElementSize();
   if (!is_count(offset) || offset + double(bytes) > double(s.bytes))
-    throw_error(info.Env(), "INVALID_ARGUMENT", std::string(fn) + ": range [" + std::to_string(offset) + ", +" + std::to_string(bytes) + ") is outside the storage of " + std::to_string(s.bytes) + " bytes");
-  char* host = static_cast<char*>(array.ArrayBuffer().Data()) + array.ByteOffset();
+    throw_error(info.Env(), "INVALID_ARGUMENT", std::string(fn) + ": range [" + num(offset) + ", +" + std::to_string(bytes) + ") is outside the storage of " + std::to_string(s.bytes) + " bytes");
+  char* host = static_cast<char*>(data);
   char* dev = static_cast<char*>(s.data) + size_t(offset);
-  if (bytes > 0) {
+  if (bytes > 0 && host != nullptr) {
     if (in) std::memcpy(dev, host, bytes);
     else std::memcpy(host, dev, bytes);
   }
@@ -159,7 +174,7 @@ Napi::Value Kernels(const Napi::CallbackInfo& info) {
 Napi::Value Run(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const double kid = number_arg(info, 0, "run", "a kernel id");
-  if (!is_count(kid) || kid >= mt_kernel_count()) throw_error(env, "UNKNOWN_KERNEL", "run: unknown kernel id " + std::to_string(kid));
+  if (!is_count(kid) || kid >= mt_kernel_count()) throw_error(env, "UNKNOWN_KERNEL", "run: unknown kernel id " + num(kid));
   const char* name = mt_kernel_name(int32_t(kid));
   const std::string prefix = std::string(name) + ": ";
   if (info.Length() < 5 || !info[1].IsTypedArray() || !info[3].IsTypedArray() ||
@@ -185,8 +200,8 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
     Slot* s = lookup(next("storage id"));
     if (s == nullptr) throw_error(env, "INVALID_ARGUMENT", arg + "storage is not allocated (disposed tensor?)");
     const double dtype = next("dtype"), ndim = next("ndim"), offset = next("offset");
-    if (!is_count(dtype, MT_NUM_DTYPES - 1)) throw_error(env, "UNSUPPORTED_DTYPE", arg + "unknown dtype code " + std::to_string(dtype));
-    if (!is_count(ndim, MT_MAX_DIMS)) throw_error(env, "INVALID_ARGUMENT", arg + "ndim must be 0.." + std::to_string(MT_MAX_DIMS) + ", got " + std::to_string(ndim));
+    if (!is_count(dtype, MT_NUM_DTYPES - 1)) throw_error(env, "UNSUPPORTED_DTYPE", arg + "unknown dtype code " + num(dtype));
+    if (!is_count(ndim, MT_MAX_DIMS)) throw_error(env, "INVALID_ARGUMENT", arg + "ndim must be 0.." + std::to_string(MT_MAX_DIMS) + ", got " + num(ndim));
     if (!is_count(offset)) throw_error(env, "INVALID_ARGUMENT", arg + "offset must be a non-negative integer");
     mt_tensor& m = tensors[t];
     m.data = s->data;
@@ -194,12 +209,15 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
     m.device = MT_DEVICE_CPU;
     m.layout.ndim = int32_t(ndim);
     m.layout.offset = int64_t(offset);
-    double numel = 1, last = offset;
+    // nonzero: the element count ignoring size-0 dims. Bounding it (and the reach below) for empty
+    // tensors too keeps the kernels' int64 products of sizes and strides from overflowing.
+    double numel = 1, nonzero = 1, last = offset;
     for (int d = 0; d < m.layout.ndim; ++d) {
       const double size = next("shape");
       if (!is_count(size)) throw_error(env, "INVALID_ARGUMENT", arg + "shape entries must be non-negative integers");
       m.layout.shape[d] = int64_t(size);
       numel *= size;
+      if (size > 0) nonzero *= size;
     }
     for (int d = 0; d < m.layout.ndim; ++d) {
       const double stride = next("strides");
@@ -207,10 +225,11 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
       m.layout.strides[d] = int64_t(stride);
       if (m.layout.shape[d] > 0) last += (double(m.layout.shape[d]) - 1) * stride;
     }
-    if (numel > kMaxExact) throw_error(env, "INVALID_ARGUMENT", arg + "too many elements");
+    if (nonzero > kMaxExact) throw_error(env, "INVALID_ARGUMENT", arg + "too many elements");
+    if (last > kMaxExact) throw_error(env, "INVALID_ARGUMENT", arg + "view reaches element " + num(last) + ", beyond 2^53");
     const double itemsize = double(mt_dtype_size(m.dtype));
     if (numel > 0 && (last + 1) * itemsize > double(s->bytes))
-      throw_error(env, "INVALID_ARGUMENT", arg + "view reaches byte " + std::to_string((last + 1) * itemsize) + " of a storage of " + std::to_string(s->bytes) + " bytes");
+      throw_error(env, "INVALID_ARGUMENT", arg + "view reaches byte " + num((last + 1) * itemsize) + " of a storage of " + std::to_string(s->bytes) + " bytes");
   }
   mt_error err;
   const mt_status status = mt_kernel_run(int32_t(kid), tensors, int32_t(ntensors), attrs.Data(), int32_t(nattrs), &err);
@@ -248,7 +267,7 @@ Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
 
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   const double n = number_arg(info, 0, "setNumThreads", "the thread count");
-  if (!is_count(n, 256) || n < 1) throw_error(info.Env(), "INVALID_ARGUMENT", "setNumThreads: expected an integer 1..256, got " + std::to_string(n));
+  if (!is_count(n, 256) || n < 1) throw_error(info.Env(), "INVALID_ARGUMENT", "setNumThreads: expected an integer 1..256, got " + num(n));
   mt_set_num_threads(int32_t(n));
   return info.Env().Undefined();
 }

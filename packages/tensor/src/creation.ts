@@ -51,6 +51,14 @@ function flatten(data: NestedArray<number | boolean>): { shape: number[]; values
   const values: (number | boolean)[] = [];
   const walk = (v: unknown, d: number, path: number[]): void => {
     if (d === shape.length) {
+      if (Array.isArray(v)) {
+        throw new ShapeError(
+          'tensor',
+          `a number at depth ${d} (ragged nesting)`,
+          `an array at data${path.map((i) => `[${i}]`).join('')}`,
+          'data',
+        );
+      }
       if (typeof v !== 'number' && typeof v !== 'boolean') {
         throw new ArgumentError(
           'tensor',
@@ -70,9 +78,7 @@ function flatten(data: NestedArray<number | boolean>): { shape: number[]; values
         'data',
       );
     }
-    v.forEach((x, i) => {
-      walk(x, d + 1, [...path, i]);
-    });
+    for (let i = 0; i < v.length; i++) walk(v[i], d + 1, [...path, i]);
   };
   walk(data, 0, []);
   return { shape, values };
@@ -150,11 +156,40 @@ export function tensor(data: TensorData, opts?: TensorOptions & { shape?: readon
   return out;
 }
 
+// The largest finite value of each dtype that a fill value may not exceed (PyTorch's overflow check).
+const LIMITS: Partial<Record<DType, [number, number]>> = {
+  float32: [-3.4028234663852886e38, 3.4028234663852886e38],
+  float16: [-65504, 65504],
+  bfloat16: [-3.3895313892515355e38, 3.3895313892515355e38],
+  int32: [-2147483648, 2147483647],
+};
+
+/**
+ * Refuses a fill value that the dtype cannot hold instead of storing a different number, as PyTorch
+ * does: finite values beyond the dtype's range, and NaN or infinity for int32. Infinity and NaN are
+ * valid float values; bool takes anything (non-zero is true).
+ */
+function checkRepresentable(op: string, value: number | boolean, dtype: DType): void {
+  const limits = LIMITS[dtype];
+  if (limits === undefined || typeof value === 'boolean') return;
+  const [lo, hi] = limits;
+  const isInt = dtype === 'int32';
+  if ((isInt && !Number.isFinite(value)) || (Number.isFinite(value) && (value < lo || value > hi))) {
+    throw new ArgumentError(
+      op,
+      'value',
+      `a value ${dtype} can hold (${lo}..${hi}${isInt ? '' : ', inf or NaN'})`,
+      value,
+    );
+  }
+}
+
 export function full(shape: readonly number[], value: number | boolean, opts?: TensorOptions): Tensor {
   const dims = checkShape('full', shape);
   if (typeof value !== 'number' && typeof value !== 'boolean')
     throw new ArgumentError('full', 'value', 'a number', value);
   const { dtype, device } = options('full', opts, typeof value === 'boolean' ? 'bool' : 'float32');
+  checkRepresentable('full', value, dtype);
   const out = Tensor.empty(dims, dtype, device);
   runKernel('fill', [out], [Number(value)]);
   return out;
@@ -177,6 +212,9 @@ export function arange(start: number, end?: number, step = 1, opts?: TensorOptio
     if (typeof v !== 'number' || !Number.isFinite(v))
       throw new ArgumentError('arange', name, 'a finite number', v);
   }
+  const { dtype, device } = options('arange', opts);
+  if (dtype === 'bool')
+    throw new DTypeError('arange', ['float32', 'float16', 'bfloat16', 'float64', 'int32'], dtype);
   if (step === 0) throw new ArgumentError('arange', 'step', 'a non-zero number', step);
   if ((end - start) / step < 0) {
     throw new ArgumentError(
@@ -186,10 +224,13 @@ export function arange(start: number, end?: number, step = 1, opts?: TensorOptio
       end,
     );
   }
-  const { dtype, device } = options('arange', opts);
-  const n = Math.ceil((end - start) / step);
+  // As PyTorch: the count comes from the float arguments, an int32 range steps from the truncated
+  // start by the truncated step.
+  const [first, delta] = dtype === 'int32' ? [Math.trunc(start), Math.trunc(step)] : [start, step];
+  if (delta === 0) throw new ArgumentError('arange', 'step', `a step that is non-zero in ${dtype}`, step);
+  const n = Math.max(0, Math.ceil((end - start) / step)); // max: an empty descending range gives -0
   const out = Tensor.empty([checkShape('arange', [n])[0]!], dtype, device);
-  runKernel('arange', [out], [start, step]);
+  runKernel('arange', [out], [first, delta]);
   return out;
 }
 
@@ -209,7 +250,8 @@ function random(
   // Blocks used: see kernels/cpu/random.cc (uniform: 4 values a block, 2 for float64; normal: 2).
   const perBlock = kernel === 'rand_normal' || dtype === 'float64' ? 2 : 4;
   const [seed, offset] = reserve(Math.ceil(n / perBlock));
-  runKernel(kernel, [out], [seed, offset, a, b]);
+  // An empty output needs no draw (and its strides need not look contiguous to the kernel).
+  if (n > 0) runKernel(kernel, [out], [seed, offset, a, b]);
   return out;
 }
 

@@ -1,7 +1,7 @@
-import type { Tensor } from './tensor';
+import { ArgumentError } from './errors';
 import { native } from './native';
 import type { Storage } from './storage';
-import { ArgumentError } from './errors';
+import type { Tensor } from './tensor';
 
 /**
  * Memory bookkeeping: tidy() scopes, the live-tensor count, and a FinalizationRegistry that frees the
@@ -55,16 +55,24 @@ export function emptyCache(): void {
 
 type Container = Tensor | readonly Container[] | { readonly [k: string]: Container } | unknown;
 
-function collect(value: Container, out: Set<Tensor>, isTensor: (v: unknown) => v is Tensor, depth = 0): void {
-  if (depth > 32 || value === null || typeof value !== 'object') return;
+function collect(
+  value: Container,
+  out: Set<Tensor>,
+  isTensor: (v: unknown) => v is Tensor,
+  seen = new Set<object>(),
+  depth = 0,
+): void {
+  // `seen`: a container reachable twice (or a cycle) is walked once, not once per path.
+  if (depth > 32 || value === null || typeof value !== 'object' || seen.has(value)) return;
+  seen.add(value);
   if (isTensor(value)) {
     out.add(value);
   } else if (Array.isArray(value)) {
-    for (const v of value) collect(v, out, isTensor, depth + 1);
+    for (const v of value) collect(v, out, isTensor, seen, depth + 1);
   } else if (value instanceof Map) {
-    for (const v of value.values()) collect(v, out, isTensor, depth + 1);
+    for (const v of value.values()) collect(v, out, isTensor, seen, depth + 1);
   } else if (Object.getPrototypeOf(value) === Object.prototype) {
-    for (const v of Object.values(value)) collect(v, out, isTensor, depth + 1);
+    for (const v of Object.values(value)) collect(v, out, isTensor, seen, depth + 1);
   }
 }
 

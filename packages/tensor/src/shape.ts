@@ -8,12 +8,13 @@ export function numelOf(shape: readonly number[]): number {
   return n;
 }
 
+/** Row-major strides; a size-0 dim counts as 1, as in PyTorch, so strides never collapse to 0. */
 export function contiguousStrides(shape: readonly number[]): number[] {
   const strides = new Array<number>(shape.length);
   let acc = 1;
   for (let d = shape.length - 1; d >= 0; d--) {
     strides[d] = acc;
-    acc *= shape[d]!;
+    acc *= Math.max(shape[d]!, 1);
   }
   return strides;
 }
@@ -28,8 +29,16 @@ export function checkShape(op: string, shape: unknown, argument = 'shape'): numb
       throw new ArgumentError(op, argument, 'an array of non-negative integers', shape);
     }
   }
-  if (numelOf(shape) > 2 ** 46)
-    throw new ArgumentError(op, argument, 'a shape of at most 2^46 elements', shape);
+  // Size-0 dims count as 1: an empty tensor still gets strides from its other sizes, and those must
+  // stay exact integers (for the kernels' index arithmetic too).
+  if (numelOf(shape.map((s: number) => Math.max(s, 1))) > 2 ** 46) {
+    throw new ArgumentError(
+      op,
+      argument,
+      'a shape of at most 2^46 elements (size-0 dims counted as 1)',
+      shape,
+    );
+  }
   return shape.slice();
 }
 

@@ -1,3 +1,4 @@
+import { KernelError } from './errors';
 import { native } from './native';
 
 /**
@@ -15,7 +16,15 @@ export class Storage {
   ) {}
 
   static allocate(bytes: number): Storage {
-    return new Storage(native.alloc(bytes), bytes);
+    let id: number;
+    try {
+      id = native.alloc(bytes);
+    } catch (e) {
+      // Out of memory (or a size the binding refuses): a MantissaError like every other failure.
+      const err = e as Error & { code?: string };
+      throw new KernelError('alloc', err.code ?? 'OUT_OF_MEMORY', err.message);
+    }
+    return new Storage(id, bytes);
   }
 
   retain(): void {

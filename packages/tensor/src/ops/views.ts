@@ -1,6 +1,6 @@
 import { recordOp } from '../engine';
-import { ArgumentError, ShapeError } from '../errors';
-import { checkShape, contiguousStrides, MAX_DIMS, normalizeAxis, numelOf } from '../shape';
+import { ArgumentError, BroadcastError, ShapeError } from '../errors';
+import { checkShape, contiguousStrides, MAX_DIMS, normalizeAxis, numelOf, sameShape } from '../shape';
 import { Tensor } from '../tensor';
 import { clone } from './cast';
 
@@ -10,6 +10,8 @@ function viewOf(x: Tensor, shape: readonly number[], strides: readonly number[],
 }
 
 export function isContiguous(x: Tensor): boolean {
+  // An empty tensor has no element to misplace (PyTorch's is_contiguous agrees).
+  if (x.numel === 0) return true;
   let expected = 1;
   for (let d = x.ndim - 1; d >= 0; d--) {
     if (x.shape[d] !== 1 && x.strides[d] !== expected) return false;
@@ -27,7 +29,8 @@ function inferShape(op: string, x: Tensor, shape: readonly number[]): number[] {
   checkShape(op, known);
   if (free >= 0) {
     const rest = numelOf(known.filter((_, i) => i !== free));
-    if (rest === 0 || x.numel % rest !== 0) throw new ShapeError(op, `a shape with ${x.numel} elements`, shape);
+    if (rest === 0 || x.numel % rest !== 0)
+      throw new ShapeError(op, `a shape with ${x.numel} elements`, shape);
     known[free] = x.numel / rest;
   }
   if (numelOf(known) !== x.numel) throw new ShapeError(op, `a shape with ${x.numel} elements`, shape);
@@ -39,7 +42,8 @@ function inferShape(op: string, x: Tensor, shape: readonly number[]): number[] {
  * (PyTorch's computeStride: each run of merged source dims must be contiguous).
  */
 function viewStrides(x: Tensor, shape: readonly number[]): number[] | null {
-  if (x.numel === 0 || x.ndim === 0) return contiguousStrides(shape);
+  if (x.ndim === 0) return shape.map(() => 1);
+  if (x.numel === 0) return sameShape(x.shape, shape) ? x.strides.slice() : contiguousStrides(shape);
   const out = new Array<number>(shape.length);
   let viewD = shape.length - 1;
   let chunkBase = x.strides[x.ndim - 1]!;
@@ -100,7 +104,8 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
     throw new ShapeError('permute', `a permutation of ${x.ndim} dims`, dims, 'dims');
   }
   const axes = dims.map((d) => normalizeAxis('permute', d, x.ndim));
-  if (new Set(axes).size !== axes.length) throw new ShapeError('permute', `a permutation of ${x.ndim} dims`, dims, 'dims');
+  if (new Set(axes).size !== axes.length)
+    throw new ShapeError('permute', `a permutation of ${x.ndim} dims`, dims, 'dims');
   const out = viewOf(
     x,
     axes.map((a) => x.shape[a]!),
@@ -112,9 +117,15 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
 
 export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
   x.assertLive('transpose');
-  if (x.ndim < 2 && dim0 === 0 && dim1 === 1) return permute(x, x.shape.map((_, i) => i));
+  if (x.ndim < 2 && dim0 === 0 && dim1 === 1)
+    return permute(
+      x,
+      x.shape.map((_, i) => i),
+    );
   const a = normalizeAxis('transpose', dim0, x.ndim);
   const b = normalizeAxis('transpose', dim1, x.ndim);
+  // A 0-d tensor accepts dims 0 and -1 (as PyTorch does) and has nothing to swap.
+  if (x.ndim === 0) return permute(x, []);
   const dims = x.shape.map((_, i) => i);
   dims[a] = b;
   dims[b] = a;
@@ -129,11 +140,12 @@ function checkInt(op: string, name: string, v: unknown): number {
 /** Python-style slice along one dim: negative indices count from the end, out-of-range ends clamp. */
 export function slice(x: Tensor, dim: number, start = 0, end?: number, step = 1): Tensor {
   x.assertLive('slice');
-  const d = normalizeAxis('slice', dim, x.ndim);
   if (x.ndim === 0) throw new ShapeError('slice', 'a tensor with at least 1 dim', x.shape);
+  const d = normalizeAxis('slice', dim, x.ndim);
   checkInt('slice', 'start', start);
   if (end !== undefined) checkInt('slice', 'end', end);
-  if (checkInt('slice', 'step', step) <= 0) throw new ArgumentError('slice', 'step', 'a positive integer', step);
+  if (checkInt('slice', 'step', step) <= 0)
+    throw new ArgumentError('slice', 'step', 'a positive integer', step);
   const size = x.shape[d]!;
   const clampIndex = (i: number) => Math.min(Math.max(i < 0 ? i + size : i, 0), size);
   const s = clampIndex(start);
@@ -141,7 +153,10 @@ export function slice(x: Tensor, dim: number, start = 0, end?: number, step = 1)
   const shape = x.shape.slice();
   const strides = x.strides.slice();
   shape[d] = Math.ceil((e - s) / step);
-  strides[d] = x.strides[d]! * step;
+  // PyTorch's stride * step, unless a huge step on a dim left with <= 1 element (where the stride
+  // addresses nothing) would make it too large for the kernels' exact-integer layout.
+  const stepped = x.strides[d]! * step;
+  strides[d] = shape[d]! > 1 || Number.isSafeInteger(stepped) ? stepped : x.strides[d]!;
   const out = viewOf(x, shape, strides, x.offset + (shape[d]! > 0 ? s * x.strides[d]! : 0));
   recordOp('slice', [x], [out], { dim: d, start: s, end: e, step });
   return out;
@@ -149,13 +164,15 @@ export function slice(x: Tensor, dim: number, start = 0, end?: number, step = 1)
 
 export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
   x.assertLive('narrow');
+  if (x.ndim === 0) throw new ShapeError('narrow', 'a tensor with at least 1 dim', x.shape);
   const d = normalizeAxis('narrow', dim, x.ndim);
-  const size = x.shape[d] ?? 1;
+  const size = x.shape[d]!;
   checkInt('narrow', 'start', start);
   checkInt('narrow', 'length', length);
   const s = start < 0 ? start + size : start;
   if (s < 0 || s > size) throw new ArgumentError('narrow', 'start', `in ${-size}..${size}`, start);
-  if (length < 0 || s + length > size) throw new ArgumentError('narrow', 'length', `in 0..${size - s}`, length);
+  if (length < 0 || s + length > size)
+    throw new ArgumentError('narrow', 'length', `in 0..${size - s}`, length);
   return slice(x, d, s, s + length);
 }
 
@@ -165,19 +182,26 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
     throw new ShapeError('expand', `at least ${x.ndim} dims`, shape);
   }
   const lead = shape.length - x.ndim;
-  const outShape: number[] = [];
-  const outStrides: number[] = [];
-  shape.forEach((s, i) => {
+  const outShape = new Array<number>(shape.length);
+  const outStrides = new Array<number>(shape.length);
+  // Right to left, as PyTorch's inferExpandGeometry: a new leading dim of size 1 gets the stride a
+  // contiguous tensor would have there, any dim that is actually repeated gets stride 0.
+  for (let i = shape.length - 1; i >= 0; i--) {
+    const s: unknown = shape[i];
     const src = i - lead;
     const size = src >= 0 ? x.shape[src]! : 1;
     const target = s === -1 && src >= 0 ? size : s;
     if (typeof target !== 'number' || !Number.isInteger(target) || target < 0) {
       throw new ShapeError('expand', 'non-negative sizes (or -1 for an existing dim)', shape);
     }
-    if (size !== target && size !== 1) throw new ShapeError('expand', `a shape ${x.shape} can broadcast to`, shape);
-    outShape.push(target);
-    outStrides.push(src < 0 || (size === 1 && target !== 1) ? 0 : x.strides[src]!);
-  });
+    if (size !== target && size !== 1) throw new BroadcastError('expand', x.shape, shape as number[]);
+    outShape[i] = target;
+    if (size !== target) outStrides[i] = 0;
+    else if (src >= 0) outStrides[i] = x.strides[src]!;
+    else outStrides[i] = i === shape.length - 1 ? 1 : outShape[i + 1]! * outStrides[i + 1]!;
+  }
+  // A view costs nothing, but reading or copying one must stay within the sizes every op accepts.
+  checkShape('expand', outShape);
   const out = viewOf(x, outShape, outStrides);
   recordOp('expand', [x], [out], { shape: outShape });
   return out;
