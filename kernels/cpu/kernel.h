@@ -57,6 +57,7 @@ inline bool same_shape(const mt_layout& a, const mt_layout& b) {
 }
 
 inline bool is_contiguous(const mt_layout& l) {
+  if (numel(l) == 0) return true;  // as PyTorch: an empty tensor is contiguous whatever its strides
   int64_t expected = 1;
   for (int d = l.ndim - 1; d >= 0; --d) {
     if (l.shape[d] != 1 && l.strides[d] != expected) return false;

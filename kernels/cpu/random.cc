@@ -51,6 +51,18 @@ double unit(const uint32_t* w) {
   }
 }
 
+// Seeds and offsets arrive as doubles; converting a NaN or negative one to uint64_t is undefined.
+bool valid_counter(const double* attrs, const char* op, mt_error* err, mt_status* status) {
+  for (int i = 0; i < 2; ++i) {
+    if (!(attrs[i] >= 0 && attrs[i] < 0x1p64) || attrs[i] != std::floor(attrs[i])) {
+      *status = fail(err, MT_ERR_INVALID_ARGUMENT, "%s: %s must be an integer in [0, 2^64), got %g", op,
+                     i == 0 ? "seed" : "offset", attrs[i]);
+      return false;
+    }
+  }
+  return true;
+}
+
 bool valid_output(const mt_tensor& out, const char* op, mt_error* err, mt_status* status) {
   if (!is_contiguous(out.layout)) {
     *status = fail(err, MT_ERR_INVALID_ARGUMENT, "%s: output must be contiguous", op);
@@ -72,7 +84,8 @@ extern "C" mt_status mt_k_rand_uniform(mt_tensor* args, int32_t, const double* a
   using namespace mt;
   if (nattrs != 4) return fail(err, MT_ERR_INVALID_ARGUMENT, "rand_uniform: expected 4 attributes, got %d", nattrs);
   mt_status status = MT_OK;
-  if (!valid_output(args[0], "rand_uniform", err, &status)) return status;
+  if (!valid_output(args[0], "rand_uniform", err, &status) || !valid_counter(attrs, "rand_uniform", err, &status))
+    return status;
   const uint64_t seed = uint64_t(attrs[0]), offset = uint64_t(attrs[1]);
   const double low = attrs[2], span = attrs[3] - attrs[2];
   const int64_t n = numel(args[0].layout);
@@ -101,7 +114,8 @@ extern "C" mt_status mt_k_rand_normal(mt_tensor* args, int32_t, const double* at
   using namespace mt;
   if (nattrs != 4) return fail(err, MT_ERR_INVALID_ARGUMENT, "rand_normal: expected 4 attributes, got %d", nattrs);
   mt_status status = MT_OK;
-  if (!valid_output(args[0], "rand_normal", err, &status)) return status;
+  if (!valid_output(args[0], "rand_normal", err, &status) || !valid_counter(attrs, "rand_normal", err, &status))
+    return status;
   const uint64_t seed = uint64_t(attrs[0]), offset = uint64_t(attrs[1]);
   const double mean = attrs[2], std_dev = attrs[3];
   const int64_t n = numel(args[0].layout);

@@ -147,8 +147,9 @@ export class Tensor {
   transpose(dim0 = 0, dim1 = 1): Tensor {
     return views.transpose(this, dim0, dim1);
   }
+  /** All dims reversed, as PyTorch's `.T` (for a matrix: the transpose). */
   get T(): Tensor {
-    return views.transpose(this, 0, 1);
+    return views.reverseDims(this);
   }
   slice(dim: number, start?: number, end?: number, step?: number): Tensor {
     return views.slice(this, dim, start, end, step);

@@ -117,11 +117,6 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
 
 export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
   x.assertLive('transpose');
-  if (x.ndim < 2 && dim0 === 0 && dim1 === 1)
-    return permute(
-      x,
-      x.shape.map((_, i) => i),
-    );
   const a = normalizeAxis('transpose', dim0, x.ndim);
   const b = normalizeAxis('transpose', dim1, x.ndim);
   // A 0-d tensor accepts dims 0 and -1 (as PyTorch does) and has nothing to swap.
@@ -130,6 +125,15 @@ export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
   dims[a] = b;
   dims[b] = a;
   return permute(x, dims);
+}
+
+/** `x.T`: all dims reversed (PyTorch's `.T`; the plain transpose for a matrix). */
+export function reverseDims(x: Tensor): Tensor {
+  x.assertLive('T');
+  return permute(
+    x,
+    x.shape.map((_, i) => x.ndim - 1 - i),
+  );
 }
 
 function checkInt(op: string, name: string, v: unknown): number {
