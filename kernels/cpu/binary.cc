@@ -167,6 +167,21 @@ void run_tensors(mt_tensor* args) {
       if (s[0] == size && s[1] == 0) return table->vs[op][kind](p[0], float(load(read_at<T>(p[1]))), p[2], n);
       if (s[0] == 0 && s[1] == size) return table->sv[op][kind](float(load(read_at<T>(p[0]))), p[1], p[2], n);
     }
+    if constexpr (!Op::predicate && std::is_same_v<Math<T>, float>) {
+      if (table != nullptr) {
+        // A strided row: gather blocks as float and run the float32 SIMD row on them (the same bits).
+        const int op = Op::simd < 0 ? 0 : Op::simd;
+        float a[kBlock], b[kBlock];
+        for (int64_t i = 0; i < n; i += kBlock) {
+          const int64_t k = std::min(kBlock, n - i);
+          stage<T>(p[0] + i * s[0], s[0], k, a);
+          stage<T>(p[1] + i * s[1], s[1], k, b);
+          table->vv[op][simd::kF32](a, b, a, k);
+          unstage<T>(a, p[2] + i * s[2], s[2], k);
+        }
+        return;
+      }
+    }
     binary_row<T, Out>(p, s, n, [](Math<T> a, Math<T> b) { return Op::template f<T>(a, b); });
   });
 }

@@ -165,4 +165,28 @@ inline M minimum_of(M a, M b) {
   return a < b ? a : b;
 }
 
+// exp in float, within 1 ulp everywhere (checked against double exp on all 2^32 inputs), and the
+// very operations of the SIMD rows (elementwise_simd.inc), fma included, so both give the same bits:
+// n = round(x / ln 2), r = x - n ln 2 in two fma steps, exp(r) by SLEEF's expf_u10 polynomial, then
+// the scaling by 2^n done as two exact-or-rounding-once multiplications so subnormal results round once.
+inline float pow2_f32(int32_t k) { return bits_float(uint32_t(k + 127) << 23); }  // k in [-126, 127]
+
+inline float exp_f32(float x) {
+  using namespace simd::expf_constants;
+  if (x != x) return x + x;
+  const float xc = std::fmin(std::fmax(x, kMin), kMax);
+  const float n = std::nearbyint(xc * kLog2e);
+  float r = std::fma(n, -kLn2Hi, xc);
+  r = std::fma(n, -kLn2Lo, r);
+  float u = kC[0];
+  for (int i = 1; i < 6; ++i) u = std::fma(u, r, kC[i]);
+  const float y = 1.0f + std::fma(r * r, u, r);
+  const int32_t k = int32_t(n);
+  const int32_t k1 = k >> 1;
+  return y * pow2_f32(k1) * pow2_f32(k - k1);
+}
+
+// 1 / (1 + exp(-x)), the formula of PyTorch's kernels, with exp_f32.
+inline float sigmoid_f32(float x) { return 1.0f / (1.0f + exp_f32(-x)); }
+
 }  // namespace mt

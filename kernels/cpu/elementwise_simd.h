@@ -2,8 +2,9 @@
 //
 // They work on contiguous rows of float32, float16 or bfloat16, compute in float32 and round once on
 // store, exactly like the scalar loops in unary.cc / binary.cc: add, sub, mul, div and sqrt are
-// correctly rounded and the half conversions are exact, so every path gives the same bits. A null
-// function means "no SIMD path here": the caller falls back to its scalar loop.
+// correctly rounded, the half conversions are exact, and exp/sigmoid repeat exp_f32 (elementwise.h)
+// operation for operation, so every path gives the same bits (checked on all 2^32 floats for exp and
+// sigmoid). A null function means "no SIMD path here": the caller falls back to its scalar loop.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +13,7 @@ namespace mt {
 namespace simd {
 
 enum class BinOp { Add, Sub, Mul, Div, Maximum, Minimum, Count };
-enum class UnOp { Neg, Abs, Relu, Sqrt, Rsqrt, Clamp, Count };
+enum class UnOp { Neg, Abs, Relu, Sqrt, Rsqrt, Clamp, Exp, Sigmoid, Count };
 
 // out[i] = a[i] op b[i]
 using BinVV = void (*)(const void* a, const void* b, void* out, int64_t n);
@@ -37,6 +38,18 @@ struct Table {
   ToFloat to_float[kKinds];
   FromFloat from_float[kKinds];
 };
+
+// The constants of exp_f32 (elementwise.h), shared with the SIMD rows.
+namespace expf_constants {
+constexpr float kLog2e = 1.44269504088896341f;
+constexpr float kLn2Hi = 0.693145751953125f;
+constexpr float kLn2Lo = 1.428606765330187045e-06f;
+constexpr float kMin = -104.0f;  // exp(-104) < 2^-150: rounds to 0
+constexpr float kMax = 89.0f;    // exp(89) > FLT_MAX: overflows to inf
+constexpr float kC[6] = {0.000198527617612853646278381f, 0.00139304355252534151077271f,
+                         0.00833336077630519866943359f,  0.0416664853692054748535156f,
+                         0.166666671633720397949219f,    0.5f};
+}  // namespace expf_constants
 
 // The table for the ISA in use, or nullptr on the scalar level.
 const Table* table();

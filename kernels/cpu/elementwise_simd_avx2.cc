@@ -41,6 +41,24 @@ struct Vec {
   // x < 0 ? 0 : x (NaN and -0 pass through): max_ps returns its second operand on NaN and on ±0.
   static F relu(F x) { return _mm256_max_ps(_mm256_setzero_ps(), x); }
 
+  static F fma(F a, F b, F c) { return _mm256_fmadd_ps(a, b, c); }
+  static F min(F a, F b) { return _mm256_min_ps(a, b); }
+  static F max(F a, F b) { return _mm256_max_ps(a, b); }
+  static F round(F a) { return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  static F neg(F a) { return _mm256_xor_ps(a, _mm256_set1_ps(-0.0f)); }
+  // y * 2^(n >> 1) * 2^(n - (n >> 1)) for integral n in [-150, 129].
+  static F scale2(F y, F n) {
+    const __m256i k = _mm256_cvtps_epi32(n);
+    const __m256i k1 = _mm256_srai_epi32(k, 1);
+    const __m256i k2 = _mm256_sub_epi32(k, k1);
+    const __m256i bias = _mm256_set1_epi32(127);
+    const F p1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k1, bias), 23));
+    const F p2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k2, bias), 23));
+    return _mm256_mul_ps(_mm256_mul_ps(y, p1), p2);
+  }
+  // NaN lanes of x give x + x (the quiet NaN), the others r.
+  static F nan_pass(F x, F r) { return _mm256_blendv_ps(r, _mm256_add_ps(x, x), _mm256_cmp_ps(x, x, _CMP_UNORD_Q)); }
+
   static I loadi(const char* p) { return _mm256_loadu_si256(reinterpret_cast<const I*>(p)); }
   static void storei(char* p, I v) { _mm256_storeu_si256(reinterpret_cast<I*>(p), v); }
   static I loadi_n(const char* p, int n) {

@@ -43,6 +43,24 @@ struct Vec {
   // x < 0 ? 0 : x (NaN and -0 pass through): max_ps returns its second operand on NaN and on ±0.
   static F relu(F x) { return _mm512_max_ps(_mm512_setzero_ps(), x); }
 
+  static F fma(F a, F b, F c) { return _mm512_fmadd_ps(a, b, c); }
+  static F min(F a, F b) { return _mm512_min_ps(a, b); }
+  static F max(F a, F b) { return _mm512_max_ps(a, b); }
+  static F round(F a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  static F neg(F a) { return _mm512_xor_ps(a, _mm512_set1_ps(-0.0f)); }
+  // y * 2^(n >> 1) * 2^(n - (n >> 1)) for integral n in [-150, 129].
+  static F scale2(F y, F n) {
+    const __m512i k = _mm512_cvtps_epi32(n);
+    const __m512i k1 = _mm512_srai_epi32(k, 1);
+    const __m512i k2 = _mm512_sub_epi32(k, k1);
+    const __m512i bias = _mm512_set1_epi32(127);
+    const F p1 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(k1, bias), 23));
+    const F p2 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(k2, bias), 23));
+    return _mm512_mul_ps(_mm512_mul_ps(y, p1), p2);
+  }
+  // NaN lanes of x give x + x (the quiet NaN), the others r.
+  static F nan_pass(F x, F r) { return _mm512_mask_add_ps(r, _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), x, x); }
+
   static I loadi(const char* p) { return _mm512_loadu_si512(p); }
   static void storei(char* p, I v) { _mm512_storeu_si512(p, v); }
   static __mmask64 byte_mask(int n) { return n >= 64 ? ~__mmask64(0) : (__mmask64(1) << n) - 1; }

@@ -1,9 +1,11 @@
 // Unary elementwise kernels: args (x, out) of one shape. out has x's dtype, except isfinite/isnan
-// (bool). Half types are computed in float and rounded once on store; the transcendental functions
-// are the C library's, in float for float32 and the half types and in double for float64.
+// (bool). Half types are computed in float and rounded once on store. exp and sigmoid use exp_f32
+// (elementwise.h: within 1 ulp, checked on every float) in float32 and the half types; log, tanh and
+// float64 use the C library.
 //
-// neg/abs/relu/sqrt/rsqrt/clamp take SIMD rows on contiguous float32/float16/bfloat16 (see
-// elementwise_simd.h); every other row goes through the scalar loops of elementwise.h.
+// neg/abs/relu/sqrt/rsqrt/clamp/exp/sigmoid take SIMD rows on float32/float16/bfloat16 (see
+// elementwise_simd.h), strided rows through float blocks; every other row goes through the scalar
+// loops of elementwise.h.
 #include <limits>
 
 #include "elementwise.h"
@@ -71,7 +73,21 @@ void run_unary(mt_tensor* args, simd::UnOp op, const float* params, const F& f) 
   const int kind = simd::kind_of(dtype_of<T>());
   if (table != nullptr && kind >= 0) fast = table->un[int(op)][kind];
   rows.run([&](char** p, const int64_t* s, int64_t n) {
-    if (fast != nullptr && s[0] == sizes[0] && s[1] == sizes[1]) return fast(p[0], p[1], n, params);
+    if constexpr (std::is_same_v<Math<T>, float>) {
+      if (fast != nullptr) {
+        if (s[0] == sizes[0] && s[1] == sizes[1]) return fast(p[0], p[1], n, params);
+        // A strided row: gather blocks as float and run the float32 SIMD row on them (the same bits).
+        const simd::UnFn on_floats = table->un[int(op)][simd::kF32];
+        float buf[kBlock];
+        for (int64_t i = 0; i < n; i += kBlock) {
+          const int64_t k = std::min(kBlock, n - i);
+          stage<T>(p[0] + i * s[0], s[0], k, buf);
+          on_floats(buf, buf, k, params);
+          unstage<T>(buf, p[1] + i * s[1], s[1], k);
+        }
+        return;
+      }
+    }
     unary_row<T, T>(p, s, n, f);
   });
 }
@@ -135,6 +151,17 @@ mt_status float_op(const char* name, mt_tensor* args, int32_t nargs, mt_error* e
   return MT_OK;
 }
 
+// A float-only op with SIMD rows: f takes float (float32, half types) or double (float64).
+template <class F>
+mt_status exp_family(const char* name, simd::UnOp op, mt_tensor* args, int32_t nargs, mt_error* err, const F& f) {
+  if (mt_status s = check_unary(name, args, nargs, Domain::Float, false, err)) return s;
+  dispatch_float(args[0].dtype, [&](auto tag) {
+    using T = decltype(tag);
+    run_unary<T>(args, op, nullptr, [&](Math<T> x) { return f(x); });
+  });
+  return MT_OK;
+}
+
 template <class F>
 mt_status predicate_op(const char* name, mt_tensor* args, int32_t nargs, mt_error* err, bool integer_value,
                        const F& f) {
@@ -190,8 +217,13 @@ extern "C" mt_status mt_k_rsqrt(mt_tensor* args, int32_t nargs, const double*, i
   return MT_OK;
 }
 
+// float32 and the half types use exp_f32 (elementwise.h, within 1 ulp, SIMD rows with the same
+// bits); float64 uses the C library.
 extern "C" mt_status mt_k_exp(mt_tensor* args, int32_t nargs, const double*, int32_t, mt_error* err) {
-  return float_op("exp", args, nargs, err, [](auto x) { return std::exp(x); });
+  return exp_family("exp", simd::UnOp::Exp, args, nargs, err, [](auto x) {
+    if constexpr (std::is_same_v<decltype(x), float>) return exp_f32(x);
+    else return std::exp(x);
+  });
 }
 
 extern "C" mt_status mt_k_log(mt_tensor* args, int32_t nargs, const double*, int32_t, mt_error* err) {
@@ -204,9 +236,10 @@ extern "C" mt_status mt_k_tanh(mt_tensor* args, int32_t nargs, const double*, in
 
 // 1 / (1 + exp(-x)), the formula of PyTorch's CPU and CUDA kernels (in op-math type).
 extern "C" mt_status mt_k_sigmoid(mt_tensor* args, int32_t nargs, const double*, int32_t, mt_error* err) {
-  return float_op("sigmoid", args, nargs, err, [](auto x) {
+  return exp_family("sigmoid", simd::UnOp::Sigmoid, args, nargs, err, [](auto x) {
     using M = decltype(x);
-    return M(1) / (M(1) + std::exp(-x));
+    if constexpr (std::is_same_v<M, float>) return sigmoid_f32(x);
+    else return M(1) / (M(1) + std::exp(-x));
   });
 }
 
