@@ -5,7 +5,10 @@ import { Tensor } from '../tensor';
 import { kernelInput } from './broadcast';
 import { checkOperand, type Operand, resultType, sameDevice } from './operand';
 
-/** Elementwise `condition ? a : b`, broadcasting all three; `condition` must be bool. */
+/**
+ * Elementwise `condition ? a : b`, broadcasting all three; `condition` must be bool. a and b are
+ * promoted together (a scalar is rounded once to their dtype); values are copied exactly.
+ */
 export function where(condition: Tensor, a: Operand, b: Operand): Tensor {
   checkOperand('where', 'condition', condition);
   if (!(condition instanceof Tensor) || condition.dtype !== 'bool') {
@@ -13,7 +16,7 @@ export function where(condition: Tensor, a: Operand, b: Operand): Tensor {
   }
   a = checkOperand('where', 'a', a);
   b = checkOperand('where', 'b', b);
-  const dtype = resultType([a, b]);
+  const dtype = a instanceof Tensor || b instanceof Tensor ? resultType([a, b]) : scalarsType(a, b);
   const tensors = [condition, a, b].filter((o): o is Tensor => o instanceof Tensor);
   sameDevice('where', tensors);
   let shape = condition.shape.slice();
@@ -22,7 +25,11 @@ export function where(condition: Tensor, a: Operand, b: Operand): Tensor {
   const asTensor = (o: Operand): Tensor => (o instanceof Tensor ? o : full0d(o, dtype));
   const ta = asTensor(a);
   const tb = asTensor(b);
-  const inputs = [kernelInput(condition, shape, 'bool'), kernelInput(ta, shape, dtype), kernelInput(tb, shape, dtype)];
+  const inputs = [
+    kernelInput(condition, shape, 'bool'),
+    kernelInput(ta, shape, dtype),
+    kernelInput(tb, shape, dtype),
+  ];
   const out = Tensor.empty(shape, dtype, condition.device);
   try {
     runKernel('where', [...inputs, out]);
@@ -45,4 +52,9 @@ function full0d(value: number | boolean, dtype: Tensor['dtype']): Tensor {
   const t = Tensor.empty([], dtype);
   runKernel('fill', [t], [Number(value)]);
   return t;
+}
+
+/** Two scalars: bool if both are booleans, else float32 (JavaScript does not tell 1 from 1.0). */
+function scalarsType(a: number | boolean, b: number | boolean): Tensor['dtype'] {
+  return typeof a === 'boolean' && typeof b === 'boolean' ? 'bool' : 'float32';
 }
