@@ -1,5 +1,5 @@
 import { checkDevice, type Device } from './device';
-import { checkDType, DTYPES, type DType } from './dtype';
+import { checkDType, checkRepresentable, DTYPES, type DType } from './dtype';
 import { runKernel } from './engine';
 import { ArgumentError, DTypeError, ShapeError } from './errors';
 import { native } from './native';
@@ -141,7 +141,7 @@ export function tensor(data: TensorData, opts?: TensorOptions & { shape?: readon
   } else {
     throw new ArgumentError('tensor', 'data', 'numbers, booleans, nested arrays or a typed array', data);
   }
-  const { dtype, device } = options('tensor', opts, inferred);
+  const { dtype } = options('tensor', opts, inferred);
   if (opts?.shape !== undefined) {
     const target = checkShape('tensor', opts.shape);
     if (numelOf(target) !== host.length)
@@ -152,36 +152,7 @@ export function tensor(data: TensorData, opts?: TensorOptions & { shape?: readon
   if (hostDType === dtype) return raw;
   const out = castTo(raw, dtype);
   raw.dispose();
-  void device;
   return out;
-}
-
-// The largest finite value of each dtype that a fill value may not exceed (PyTorch's overflow check).
-const LIMITS: Partial<Record<DType, [number, number]>> = {
-  float32: [-3.4028234663852886e38, 3.4028234663852886e38],
-  float16: [-65504, 65504],
-  bfloat16: [-3.3895313892515355e38, 3.3895313892515355e38],
-  int32: [-2147483648, 2147483647],
-};
-
-/**
- * Refuses a fill value that the dtype cannot hold instead of storing a different number, as PyTorch
- * does: finite values beyond the dtype's range, and NaN or infinity for int32. Infinity and NaN are
- * valid float values; bool takes anything (non-zero is true).
- */
-function checkRepresentable(op: string, value: number | boolean, dtype: DType): void {
-  const limits = LIMITS[dtype];
-  if (limits === undefined || typeof value === 'boolean') return;
-  const [lo, hi] = limits;
-  const isInt = dtype === 'int32';
-  if ((isInt && !Number.isFinite(value)) || (Number.isFinite(value) && (value < lo || value > hi))) {
-    throw new ArgumentError(
-      op,
-      'value',
-      `a value ${dtype} can hold (${lo}..${hi}${isInt ? '' : ', inf or NaN'})`,
-      value,
-    );
-  }
 }
 
 export function full(shape: readonly number[], value: number | boolean, opts?: TensorOptions): Tensor {

@@ -1,5 +1,5 @@
-import { native } from './native';
 import { ArgumentError, NotCompiledWithCudaError } from './errors';
+import { native } from './native';
 
 export type Device = 'cpu' | 'cuda' | `cuda:${number}`;
 

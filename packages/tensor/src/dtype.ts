@@ -1,4 +1,4 @@
-import { DTypeError } from './errors';
+import { ArgumentError, DTypeError } from './errors';
 
 export type DType = 'float32' | 'float16' | 'bfloat16' | 'float64' | 'int32' | 'bool';
 
@@ -42,14 +42,60 @@ export function promoteTypes(a: DType, b: DType): DType {
   return rank[a] >= rank[b] ? a : b;
 }
 
+/** 0 for bool, 1 for integers, 2 for floating dtypes. */
+export const dtypeKind = (d: DType): number => (d === 'bool' ? 0 : DTYPES[d].isFloat ? 2 : 1);
+
+/** The dtype a JS number or boolean has as an operand: PyTorch's wrapped numbers (int64 -> int32). */
+export function scalarDType(s: number | boolean): DType {
+  if (typeof s === 'boolean') return 'bool';
+  return Number.isInteger(s) ? 'int32' : 'float32';
+}
+
+/**
+ * PyTorch's combine_categories: operands of a lower-priority category (0-d tensors under tensors with
+ * dims, JS numbers under both) only widen the result when they are of a higher kind
+ * (bool < integer < floating).
+ */
+export function combineCategories(higher: DType | null, lower: DType | null): DType | null {
+  if (higher === null) return lower;
+  if (lower === null || dtypeKind(higher) === 2) return higher;
+  if (higher === 'bool' || dtypeKind(lower) === 2) return promoteTypes(higher, lower);
+  return higher;
+}
+
 /**
  * The result dtype of a tensor of dtype `t` combined with a JS number, as PyTorch does with a Python
- * scalar: the scalar does not widen a float tensor; a fractional (or non-finite) scalar makes an
- * integer or bool tensor float32; an integral scalar makes a bool tensor int32.
+ * scalar: the scalar does not widen a float tensor; a fractional scalar makes an integer or bool tensor
+ * float32; an integral scalar makes a bool tensor int32.
  */
 export function promoteWithScalar(t: DType, s: number | boolean): DType {
-  if (typeof s === 'boolean') return t;
-  if (DTYPES[t].isFloat) return t;
-  if (!Number.isInteger(s)) return 'float32';
-  return t === 'bool' ? 'int32' : t;
+  return combineCategories(t, scalarDType(s))!;
+}
+
+// The largest finite value of each dtype that a fill value may not exceed (PyTorch's overflow check).
+const LIMITS: Partial<Record<DType, [number, number]>> = {
+  float32: [-3.4028234663852886e38, 3.4028234663852886e38],
+  float16: [-65504, 65504],
+  bfloat16: [-3.3895313892515355e38, 3.3895313892515355e38],
+  int32: [-2147483648, 2147483647],
+};
+
+/**
+ * Refuses a fill value that the dtype cannot hold instead of storing a different number, as PyTorch
+ * does: finite values beyond the dtype's range, and NaN or infinity for int32. Infinity and NaN are
+ * valid float values; bool takes anything (non-zero is true).
+ */
+export function checkRepresentable(op: string, value: number | boolean, dtype: DType): void {
+  const limits = LIMITS[dtype];
+  if (limits === undefined || typeof value === 'boolean') return;
+  const [lo, hi] = limits;
+  const isInt = dtype === 'int32';
+  if ((isInt && !Number.isFinite(value)) || (Number.isFinite(value) && (value < lo || value > hi))) {
+    throw new ArgumentError(
+      op,
+      'value',
+      `a value ${dtype} can hold (${lo}..${hi}${isInt ? '' : ', inf or NaN'})`,
+      value,
+    );
+  }
 }

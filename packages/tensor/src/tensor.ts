@@ -5,6 +5,7 @@ import { setTensorCheck, trackTensor, untrackTensor } from './memory';
 import * as binary from './ops/binary';
 import * as cast from './ops/cast';
 import * as inplace from './ops/inplace';
+import type { Operand } from './ops/operand';
 import * as read from './ops/read';
 import * as reduce from './ops/reduce';
 import * as unary from './ops/unary';
@@ -14,7 +15,6 @@ import { contiguousStrides, numelOf } from './shape';
 import { Storage } from './storage';
 
 export type NestedArray<T> = T | NestedArray<T>[];
-type Operand = Tensor | number;
 
 /**
  * An n-dimensional array in native memory: a strided view (shape, strides, offset, in elements) of a

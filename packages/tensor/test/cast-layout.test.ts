@@ -152,7 +152,9 @@ describe('cast: lengths across SIMD widths and the thread split', () => {
         const back = wide.slice(0, 3, 3 + n);
         back.copy_(h);
         const w = wide.data();
-        expect(Array.from(w.subarray(0, 3)).concat(Array.from(w.subarray(3 + n)))).toEqual(new Array(10).fill(7));
+        expect(Array.from(w.subarray(0, 3)).concat(Array.from(w.subarray(3 + n)))).toEqual(
+          new Array(10).fill(7),
+        );
         expectSameBits(
           rawBits(back) as Uint32Array,
           Uint32Array.from(want, (b) => table[b]!),

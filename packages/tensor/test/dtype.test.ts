@@ -16,12 +16,15 @@ import {
   Tensor,
   tensor,
   tidy,
+  zeros,
 } from '../src/index';
+import { resultType } from '../src/ops/operand';
 import { loadFixture } from './helpers/fixtures';
 
 interface DTypeFixture {
   pairs: { a: DType; b: DType; out: DType }[];
   scalars: { dtype: DType; scalar: number | boolean | string; isFloat: boolean; out: DType }[];
+  zeroDim: { a: DType; aDims: number; b?: DType; bDims?: number; scalar?: number | boolean; out: DType }[];
 }
 const fixture = loadFixture<DTypeFixture>('dtype').cases[0]!;
 
@@ -85,6 +88,18 @@ describe('dtype table', () => {
     }
     expect(checked).toBeGreaterThan(30);
   });
+
+  it('0-d tensors promote as torch.result_type: below tensors with dims, above JS numbers', () =>
+    tidy(() => {
+      expect(fixture.zeroDim.length).toBeGreaterThan(80);
+      for (const c of fixture.zeroDim) {
+        const a = zeros(c.aDims ? [1] : [], { dtype: c.a });
+        const b = c.b === undefined ? c.scalar! : zeros(c.bDims ? [1] : [], { dtype: c.b });
+        const want = c.out === ('int64' as DType) ? 'int32' : c.out;
+        expect(resultType([a, b]), JSON.stringify(c)).toBe(want);
+        expect(resultType([b, a]), JSON.stringify(c)).toBe(want);
+      }
+    }));
 });
 
 describe('fromBits / bits / data / toArray / item', () => {

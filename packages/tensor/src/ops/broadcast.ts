@@ -8,7 +8,14 @@ import { castTo } from './cast';
  */
 export function kernelInput(x: Tensor, shape: readonly number[], dtype: Tensor['dtype']): Tensor {
   const src = x.dtype === dtype ? x : castTo(x, dtype);
-  const out = new Tensor(src.storage, shape, dtype, broadcastStrides(src.shape, src.strides, shape), src.offset, src.device);
+  const out = new Tensor(
+    src.storage,
+    shape,
+    dtype,
+    broadcastStrides(src.shape, src.strides, shape),
+    src.offset,
+    src.device,
+  );
   if (src !== x) src.dispose();
   return out;
 }

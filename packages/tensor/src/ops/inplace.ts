@@ -1,4 +1,4 @@
-import { DTYPES, type DType } from '../dtype';
+import { checkRepresentable, type DType, dtypeKind } from '../dtype';
 import { recordOp, runKernel } from '../engine';
 import { ArgumentError, DTypeError, ShapeError } from '../errors';
 import { broadcastShapes, sameShape } from '../shape';
@@ -8,11 +8,9 @@ import { kernelInput } from './broadcast';
 import { checkOperand, type Operand, resultType } from './operand';
 import { CLAMP, checkIntBounds, clampAttrs, computeUnary } from './unary';
 
-const kindRank = (d: DType) => (d === 'bool' ? 0 : DTYPES[d].isFloat ? 2 : 1);
-
 /** PyTorch's canCast: a result may be stored into a tensor of the same or a wider kind only. */
 function checkStorable(op: string, result: DType, target: DType): void {
-  if (kindRank(result) > kindRank(target)) {
+  if (dtypeKind(result) > dtypeKind(target)) {
     throw new DTypeError(op, `a result castable to ${target}`, result);
   }
 }
@@ -129,6 +127,7 @@ export function fill_<T extends Tensor>(self: T, value: number | boolean): T {
   self.assertLive('fill_');
   if (typeof value !== 'number' && typeof value !== 'boolean')
     throw new ArgumentError('fill_', 'value', 'a number', value);
+  checkRepresentable('fill_', value, self.dtype);
   runKernel('fill', [self], [Number(value)]);
   recordOp('fill_', [self], [self], { value });
   return self;

@@ -59,7 +59,8 @@ export function bits(x: Tensor): Uint16Array {
 export function toArray(x: Tensor): NestedArray<number | boolean> {
   x.assertLive('toArray');
   const flat = data(x);
-  const values: (number | boolean)[] = x.dtype === 'bool' ? Array.from(flat, (v) => v !== 0) : Array.from(flat);
+  const values: (number | boolean)[] =
+    x.dtype === 'bool' ? Array.from(flat, (v) => v !== 0) : Array.from(flat);
   if (x.ndim === 0) return values[0]!;
   const build = (d: number, start: number): NestedArray<number | boolean> => {
     const size = x.shape[d]!;
@@ -77,9 +78,15 @@ export function item(x: Tensor): number | boolean {
   return x.dtype === 'bool' ? v !== 0 : v;
 }
 
-export function fromBits(bitsArray: Uint16Array, dtype: 'float16' | 'bfloat16', shape?: readonly number[]): Tensor {
-  if (!(bitsArray instanceof Uint16Array)) throw new ArgumentError('fromBits', 'bits', 'a Uint16Array', bitsArray);
-  if (dtype !== 'float16' && dtype !== 'bfloat16') throw new DTypeError('fromBits', ['float16', 'bfloat16'], String(dtype));
+export function fromBits(
+  bitsArray: Uint16Array,
+  dtype: 'float16' | 'bfloat16',
+  shape?: readonly number[],
+): Tensor {
+  if (!(bitsArray instanceof Uint16Array))
+    throw new ArgumentError('fromBits', 'bits', 'a Uint16Array', bitsArray);
+  if (dtype !== 'float16' && dtype !== 'bfloat16')
+    throw new DTypeError('fromBits', ['float16', 'bfloat16'], String(dtype));
   const target = shape === undefined ? [bitsArray.length] : checkShape('fromBits', shape);
   if (numelOf(target) !== bitsArray.length) {
     throw new ShapeError('fromBits', `a shape with ${bitsArray.length} elements`, target);
