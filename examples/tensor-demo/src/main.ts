@@ -31,8 +31,25 @@ tidy(() => {
   console.log('m.T.slice(0, 1)     ', JSON.stringify(m.T.slice(0, 1).toArray()));
 });
 
-// 3. A timing: cast 16M float32 values to float16 and back.
+// 3. A matmul in three precisions, built from broadcasting and a reduction (products rounded to the
+//    input dtype, sums accumulated in float32). The dedicated GEMM kernel comes with the next release.
+const matmul = (a: Tensor, b: Tensor): Tensor => tidy(() => a.unsqueeze(2).mul(b.unsqueeze(0)).sum(1));
 manualSeed(0);
+tidy(() => {
+  const a = randn([64, 128]);
+  const b = randn([128, 32]);
+  const exact = matmul(a.double(), b.double());
+  for (const dtype of ['float32', 'float16', 'bfloat16'] as const) {
+    const c = matmul(a.to(dtype), b.to(dtype));
+    const err = c.double().sub(exact).abs().max().item() as number;
+    const scale = exact.abs().max().item() as number;
+    console.log(
+      `matmul ${dtype.padEnd(8)} [64x128]·[128x32]: max relative error ${(err / scale).toExponential(2)}`,
+    );
+  }
+});
+
+// 4. A timing: cast 16M float32 values to float16.
 const n = 1 << 24;
 const big: Tensor = randn([n]);
 const time = (fn: () => void, reps = 5) => {
