@@ -27,6 +27,18 @@ export {
 export { emptyCache, keep, type MemoryInfo, memory, tidy } from './memory';
 export { add, div, eq, ge, gt, le, lt, maximum, minimum, mul, ne, pow, sub } from './ops/binary';
 export { type Operand, resultType } from './ops/operand';
+export {
+  type AdaptiveSize,
+  type AvgPool2dOptions,
+  adaptiveAvgPool2d,
+  adaptiveAvgPool2dBackward,
+  avgPool2d,
+  avgPool2dBackward,
+  type MaxPool2dOptions,
+  maxPool2d,
+  maxPool2dBackward,
+  type Size2,
+} from './ops/pool';
 export { allFinite, argmax, max, mean, min, sum, variance } from './ops/reduce';
 export { abs, clamp, exp, isfinite, isnan, log, neg, relu, rsqrt, sigmoid, sqrt, tanh } from './ops/unary';
 export { where } from './ops/where';

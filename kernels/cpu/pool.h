@@ -1,0 +1,75 @@
+// Window geometry shared by the 2-D pooling kernels, with PyTorch's output-size rule and checks.
+#pragma once
+
+#include <algorithm>
+
+#include "nn.h"
+
+namespace mt {
+
+struct Pool2d {
+  int64_t kh, kw, sh, sw, ph, pw, dh = 1, dw = 1;
+  bool ceil = false;
+};
+
+// PyTorch's pooling_output_shape: floor (or ceil) division, and with ceil_mode the last window must
+// start inside the input or its left padding.
+inline int64_t pool_out_size(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d, bool ceil) {
+  const int64_t num = in + 2 * p - d * (k - 1) - 1 + (ceil ? s - 1 : 0);
+  int64_t o = (num >= 0 ? num / s : -((-num + s - 1) / s)) + 1;
+  if (ceil && (o - 1) * s >= in + p) --o;
+  return o;
+}
+
+// Reads [kh, kw, sh, sw, ph, pw, (dh, dw,) ceil] from attrs and checks them as PyTorch does.
+inline mt_status parse_pool(mt_error* err, const char* op, const double* a, bool dilation, Pool2d* p) {
+  const double big = double(1 << 30);
+  const char* names[] = {"kernel_h", "kernel_w", "stride_h", "stride_w", "padding_h", "padding_w"};
+  for (int i = 0; i < 6; ++i) MT_TRY(check_int_attr(err, op, names[i], a[i], i < 4 ? 1 : 0, big));
+  p->kh = int64_t(a[0]), p->kw = int64_t(a[1]), p->sh = int64_t(a[2]), p->sw = int64_t(a[3]);
+  p->ph = int64_t(a[4]), p->pw = int64_t(a[5]);
+  int next = 6;
+  if (dilation) {
+    MT_TRY(check_int_attr(err, op, "dilation_h", a[6], 1, big));
+    MT_TRY(check_int_attr(err, op, "dilation_w", a[7], 1, big));
+    p->dh = int64_t(a[6]), p->dw = int64_t(a[7]);
+    next = 8;
+  }
+  MT_TRY(check_int_attr(err, op, "ceil_mode", a[next], 0, 1));
+  p->ceil = a[next] != 0;
+  if (p->ph > p->kh / 2 || p->pw > p->kw / 2)
+    return fail(err, MT_ERR_INVALID_ARGUMENT,
+                "%s: padding [%lld, %lld] must be at most half the kernel size [%lld, %lld]", op, (long long)p->ph,
+                (long long)p->pw, (long long)p->kh, (long long)p->kw);
+  return MT_OK;
+}
+
+// Checks x is a 4-D float tensor whose windows fit, and that `out` (and `other`, when given, e.g. the
+// indices) have the pooled shape. Fills the output size.
+inline mt_status check_pool_shapes(mt_error* err, const char* op, const mt_tensor& x, const char* out_name,
+                                   const mt_tensor& out, const Pool2d& p, int64_t* oh, int64_t* ow) {
+  MT_TRY(check_float(err, op, "input", x));
+  MT_TRY(check_ndim(err, op, "input", x, 4));
+  const int64_t h = x.layout.shape[2], w = x.layout.shape[3];
+  *oh = pool_out_size(h, p.kh, p.sh, p.ph, p.dh, p.ceil);
+  *ow = pool_out_size(w, p.kw, p.sw, p.pw, p.dw, p.ceil);
+  if (*oh < 1 || *ow < 1)
+    return fail(err, MT_ERR_SHAPE,
+                "%s: the padded input [%lld, %lld] is smaller than the (dilated) kernel [%lld, %lld] "
+                "(output size would be [%lld, %lld])",
+                op, (long long)(h + 2 * p.ph), (long long)(w + 2 * p.pw), (long long)(p.dh * (p.kh - 1) + 1),
+                (long long)(p.dw * (p.kw - 1) + 1), (long long)*oh, (long long)*ow);
+  const int64_t want[4] = {x.layout.shape[0], x.layout.shape[1], *oh, *ow};
+  return check_shape(err, op, out_name, out, want, 4);
+}
+
+// Parallel over the N*C planes; `work` is the cost of one plane, to size the grain.
+template <class Fn>
+inline void for_planes(int64_t n, int64_t c, int64_t work, Fn&& fn) {
+  const int64_t grain = std::max<int64_t>(1, (int64_t(1) << 15) / std::max<int64_t>(1, work));
+  parallel_for(n * c, grain, [&](int64_t b, int64_t e) {
+    for (int64_t plane = b; plane < e; ++plane) fn(plane / c, plane % c);
+  });
+}
+
+}  // namespace mt
