@@ -26,6 +26,12 @@ export {
 } from './errors';
 export { emptyCache, keep, type MemoryInfo, memory, tidy } from './memory';
 export { add, div, eq, ge, gt, le, lt, maximum, minimum, mul, ne, pow, sub } from './ops/binary';
+export {
+  type CrossEntropyOptions,
+  crossEntropy,
+  crossEntropyBackward,
+  type Reduction,
+} from './ops/cross-entropy';
 export { type Operand, resultType } from './ops/operand';
 export {
   type AdaptiveSize,
@@ -40,6 +46,7 @@ export {
   type Size2,
 } from './ops/pool';
 export { allFinite, argmax, max, mean, min, sum, variance } from './ops/reduce';
+export { logSoftmax, logSoftmaxBackward } from './ops/softmax';
 export { abs, clamp, exp, isfinite, isnan, log, neg, relu, rsqrt, sigmoid, sqrt, tanh } from './ops/unary';
 export { where } from './ops/where';
 export { getRngState, initialSeed, manualSeed, setRngState } from './random';

@@ -1,0 +1,146 @@
+// cross_entropy from logits (N, C) and int32 targets (N), as PyTorch's nll_loss(log_softmax(x)):
+// loss_i = -(x_it - max_i - log(sum_c exp(x_ic - max_i))), computed in float32 from float32/half
+// logits (float64 from float64). The loss is float32 (float64 for float64 logits): the product's
+// lossFp32 policy. Reduction 0 none, 1 mean (over the non-ignored targets; 0/0 = NaN when all are
+// ignored, as PyTorch), 2 sum. Ignored rows give loss 0 and gradient 0.
+//
+// cross_entropy(logits, target, loss), attrs [reduction, ignore_index].
+// cross_entropy_backward(grad_loss, logits, target, grad_logits), same attrs.
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <vector>
+
+#include "nn.h"
+
+namespace mt {
+namespace {
+
+struct Ce {
+  int reduction;
+  int64_t ignore;
+  int64_t n, c, count;
+};
+
+mt_status check_ce(mt_error* err, const char* op, const double* attrs, int32_t nattrs, const mt_tensor& logits,
+                   const mt_tensor& target, Ce* ce) {
+  MT_TRY(check_attrs(err, op, nattrs, 2));
+  MT_TRY(check_int_attr(err, op, "reduction", attrs[0], 0, 2));
+  MT_TRY(check_int_attr(err, op, "ignore_index", attrs[1], -2147483648.0, 2147483647.0));
+  MT_TRY(check_float(err, op, "logits", logits));
+  MT_TRY(check_ndim(err, op, "logits", logits, 2));
+  MT_TRY(check_dtype(err, op, "target", target, MT_INT32));
+  const int64_t want[1] = {logits.layout.shape[0]};
+  MT_TRY(check_shape(err, op, "target", target, want, 1));
+  *ce = {int(attrs[0]), int64_t(attrs[1]), logits.layout.shape[0], logits.layout.shape[1], 0};
+  const int32_t* t = base_of<int32_t>(target);
+  for (int64_t i = 0; i < ce->n; ++i) {
+    const int64_t k = t[i * target.layout.strides[0]];
+    if (k == ce->ignore) continue;
+    if (k < 0 || k >= ce->c)
+      return fail(err, MT_ERR_INVALID_ARGUMENT,
+                  "%s: target %lld at index %lld is out of range for %lld classes (expected 0..%lld or ignore_index %lld)",
+                  op, (long long)k, (long long)i, (long long)ce->c, (long long)(ce->c - 1), (long long)ce->ignore);
+    ++ce->count;
+  }
+  return MT_OK;
+}
+
+int32_t loss_dtype(int32_t logits) { return logits == MT_FLOAT64 ? MT_FLOAT64 : MT_FLOAT32; }
+
+// max and log(sum(exp(x - max))) of row i.
+template <class T, class A>
+void row_stats(const T* row, int64_t stride, int64_t c, A* m, A* ls) {
+  A mx = -INFINITY;
+  for (int64_t j = 0; j < c; ++j) {
+    const A v = load(row[j * stride]);
+    mx = std::isnan(v) || v > mx ? v : mx;
+  }
+  A s = 0;
+  for (int64_t j = 0; j < c; ++j) s += std::exp(load(row[j * stride]) - mx);
+  *m = mx;
+  *ls = std::log(s);
+}
+
+}  // namespace
+}  // namespace mt
+
+extern "C" mt_status mt_k_cross_entropy(mt_tensor* args, int32_t, const double* attrs, int32_t nattrs, mt_error* err) {
+  using namespace mt;
+  const char* op = "cross_entropy";
+  const mt_tensor &x = args[0], &target = args[1], &loss = args[2];
+  Ce ce;
+  MT_TRY(check_ce(err, op, attrs, nattrs, x, target, &ce));
+  MT_TRY(check_dtype(err, op, "loss", loss, loss_dtype(x.dtype)));
+  const int64_t want[1] = {ce.n};
+  MT_TRY(check_shape(err, op, "loss", loss, want, ce.reduction == 0 ? 1 : 0));
+  std::vector<double> per_row(size_t(ce.n), 0.0);
+  const int32_t* t = base_of<int32_t>(target);
+  const int64_t ts = target.layout.strides[0];
+  dispatch_float(x.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    using A = typename OpMath<T>::type;
+    const T* xp = base_of<T>(x);
+    const int64_t s0 = x.layout.strides[0], s1 = x.layout.strides[1];
+    parallel_for(ce.n, std::max<int64_t>(1, 4096 / std::max<int64_t>(ce.c, 1)), [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) {
+        const int64_t k = t[i * ts];
+        if (k == ce.ignore) continue;
+        A m, ls;
+        row_stats(xp + i * s0, s1, ce.c, &m, &ls);
+        const A logp = load(xp[i * s0 + k * s1]) - m - ls;
+        per_row[size_t(i)] = double(-logp);
+      }
+    });
+  });
+  if (ce.reduction == 0) {
+    for (int64_t i = 0; i < ce.n; ++i) write_any(loss, i * loss.layout.strides[0], per_row[size_t(i)]);
+  } else {
+    double s = 0;
+    for (double v : per_row) s += v;
+    write_any(loss, 0, ce.reduction == 1 ? s / double(ce.count) : s);
+  }
+  return MT_OK;
+}
+
+extern "C" mt_status mt_k_cross_entropy_backward(mt_tensor* args, int32_t, const double* attrs, int32_t nattrs,
+                                                 mt_error* err) {
+  using namespace mt;
+  const char* op = "cross_entropy_backward";
+  const mt_tensor &g = args[0], &x = args[1], &target = args[2], &gx = args[3];
+  Ce ce;
+  MT_TRY(check_ce(err, op, attrs, nattrs, x, target, &ce));
+  MT_TRY(check_dtype(err, op, "grad_loss", g, loss_dtype(x.dtype)));
+  const int64_t want[1] = {ce.n};
+  MT_TRY(check_shape(err, op, "grad_loss", g, want, ce.reduction == 0 ? 1 : 0));
+  MT_TRY(check_dtype(err, op, "grad_logits", gx, x.dtype));
+  MT_TRY(check_shape(err, op, "grad_logits", gx, x.layout.shape, 2));
+  const int32_t* t = base_of<int32_t>(target);
+  const int64_t ts = target.layout.strides[0];
+  dispatch_float(x.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    using A = typename OpMath<T>::type;
+    const T* xp = base_of<T>(x);
+    T* gp = base_of<T>(gx);
+    const int64_t s0 = x.layout.strides[0], s1 = x.layout.strides[1];
+    const int64_t g0 = gx.layout.strides[0], g1 = gx.layout.strides[1];
+    parallel_for(ce.n, std::max<int64_t>(1, 4096 / std::max<int64_t>(ce.c, 1)), [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) {
+        const int64_t k = t[i * ts];
+        if (k == ce.ignore) {
+          for (int64_t j = 0; j < ce.c; ++j) gp[i * g0 + j * g1] = store<T>(A(0));
+          continue;
+        }
+        A scale = A(read_any(g, ce.reduction == 0 ? i * g.layout.strides[0] : 0));
+        if (ce.reduction == 1) scale /= A(ce.count);
+        A m, ls;
+        row_stats(xp + i * s0, s1, ce.c, &m, &ls);
+        for (int64_t j = 0; j < ce.c; ++j) {
+          const A p = std::exp(load(xp[i * s0 + j * s1]) - m - ls);
+          gp[i * g0 + j * g1] = store<T>(p * scale - (j == k ? scale : A(0)));
+        }
+      }
+    });
+  });
+  return MT_OK;
+}
