@@ -25,6 +25,13 @@ export {
   ShapeError,
 } from './errors';
 export { emptyCache, keep, type MemoryInfo, memory, tidy } from './memory';
+export {
+  type BatchNormBackwardResult,
+  type BatchNormOptions,
+  type BatchNormResult,
+  batchNorm,
+  batchNormBackward,
+} from './ops/batch-norm';
 export { add, div, eq, ge, gt, le, lt, maximum, minimum, mul, ne, pow, sub } from './ops/binary';
 export {
   type CrossEntropyOptions,
