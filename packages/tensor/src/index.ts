@@ -39,6 +39,7 @@ export {
   crossEntropyBackward,
   type Reduction,
 } from './ops/cross-entropy';
+export { type DropoutResult, dropout, dropoutBackward } from './ops/dropout';
 export { type Operand, resultType } from './ops/operand';
 export {
   type AdaptiveSize,
