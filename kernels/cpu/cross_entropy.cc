@@ -8,6 +8,7 @@
 // cross_entropy_backward(grad_loss, logits, target, grad_logits), same attrs.
 #include <algorithm>
 #include <atomic>
+#include <new>
 #include <cmath>
 #include <vector>
 
@@ -74,7 +75,14 @@ extern "C" mt_status mt_k_cross_entropy(mt_tensor* args, int32_t, const double* 
   MT_TRY(check_dtype(err, op, "loss", loss, loss_dtype(x.dtype)));
   const int64_t want[1] = {ce.n};
   MT_TRY(check_shape(err, op, "loss", loss, want, ce.reduction == 0 ? 1 : 0));
-  std::vector<double> per_row(size_t(ce.n), 0.0);
+  // Allocated here, on the calling thread, so that a failure is reported (an expanded view of logits
+  // can claim any number of rows).
+  std::vector<double> per_row;
+  try {
+    per_row.assign(size_t(ce.n), 0.0);
+  } catch (const std::bad_alloc&) {
+    return fail(err, MT_ERR_OUT_OF_MEMORY, "%s: cannot allocate %lld per-row losses", op, (long long)ce.n);
+  }
   const int32_t* t = base_of<int32_t>(target);
   const int64_t ts = target.layout.strides[0];
   dispatch_float(x.dtype, [&](auto tag) {

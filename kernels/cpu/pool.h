@@ -63,6 +63,13 @@ inline mt_status check_pool_shapes(mt_error* err, const char* op, const mt_tenso
   return check_shape(err, op, out_name, out, want, 4);
 }
 
+// The backwards accumulate a plane in scratch memory of the plane's size: a contiguous grad_input
+// bounds it by memory that exists (an expanded view could claim any size).
+inline mt_status check_scratch_output(mt_error* err, const char* op, const mt_tensor& gi) {
+  if (!is_contiguous(gi.layout)) return fail(err, MT_ERR_INVALID_ARGUMENT, "%s: grad_input must be contiguous", op);
+  return MT_OK;
+}
+
 // Parallel over the N*C planes; `work` is the cost of one plane, to size the grain.
 template <class Fn>
 inline void for_planes(int64_t n, int64_t c, int64_t work, Fn&& fn) {

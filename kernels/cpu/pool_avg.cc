@@ -101,6 +101,7 @@ extern "C" mt_status mt_k_avg_pool2d_backward(mt_tensor* args, int32_t, const do
   int64_t oh, ow;
   MT_TRY(check_pool_shapes(err, op, gi, "grad_output", g, p, &oh, &ow));
   MT_TRY(check_dtype(err, op, "grad_output", g, gi.dtype));
+  MT_TRY(check_scratch_output(err, op, gi));
   const mt_layout &gl = g.layout, &il = gi.layout;
   const int64_t h = il.shape[2], w = il.shape[3];
   dispatch_float(g.dtype, [&](auto tag) {
@@ -165,6 +166,7 @@ extern "C" mt_status mt_k_adaptive_avg_pool2d_backward(mt_tensor* args, int32_t,
   MT_TRY(check_attrs(err, op, nattrs, 0));
   const mt_tensor &g = args[0], &gi = args[1];
   MT_TRY(check_adaptive(err, op, g, "grad_output", gi, "grad_input"));
+  MT_TRY(check_scratch_output(err, op, gi));
   const mt_layout &gl = g.layout, &il = gi.layout;
   const int64_t h = il.shape[2], w = il.shape[3], oh = gl.shape[2], ow = gl.shape[3];
   dispatch_float(g.dtype, [&](auto tag) {

@@ -77,9 +77,11 @@ extern "C" mt_status mt_k_max_pool2d_backward(mt_tensor* args, int32_t, const do
   MT_TRY(check_ndim(err, op, "grad_input", gi, 4));
   const int64_t want[4] = {g.layout.shape[0], g.layout.shape[1], gi.layout.shape[2], gi.layout.shape[3]};
   MT_TRY(check_shape(err, op, "grad_input", gi, want, 4));
+  MT_TRY(check_scratch_output(err, op, gi));
   const mt_layout &gl = g.layout, &il = idx.layout, &ol = gi.layout;
   const int64_t oh = gl.shape[2], ow = gl.shape[3], h = ol.shape[2], w = ol.shape[3];
-  std::atomic<int64_t> bad{-1};
+  std::atomic<bool> any_bad{false};
+  std::atomic<int64_t> bad{0};
   dispatch_float(g.dtype, [&](auto tag) {
     using T = decltype(tag);
     using A = typename OpMath<T>::type;
@@ -93,6 +95,7 @@ extern "C" mt_status mt_k_max_pool2d_backward(mt_tensor* args, int32_t, const do
           const int64_t k = ip[n * il.strides[0] + c * il.strides[1] + i * il.strides[2] + j * il.strides[3]];
           if (k < 0 || k >= h * w) {
             bad.store(k);
+            any_bad.store(true);
             continue;
           }
           acc[size_t(k)] += load(gp[n * gl.strides[0] + c * gl.strides[1] + i * gl.strides[2] + j * gl.strides[3]]);
@@ -103,7 +106,7 @@ extern "C" mt_status mt_k_max_pool2d_backward(mt_tensor* args, int32_t, const do
         for (int64_t x_ = 0; x_ < w; ++x_) dst[y * ol.strides[2] + x_ * ol.strides[3]] = store<T>(acc[size_t(y * w + x_)]);
     });
   });
-  if (bad.load() != -1)
+  if (any_bad.load())
     return fail(err, MT_ERR_INVALID_ARGUMENT, "%s: index %lld is out of range for an input plane of %lld x %lld (expected 0..%lld)",
                 op, (long long)bad.load(), (long long)h, (long long)w, (long long)(h * w - 1));
   return MT_OK;
