@@ -197,15 +197,17 @@ extern "C" mt_status mt_k_batch_norm_backward(mt_tensor* args, int32_t nargs, co
         });
         write_any(gw, ch * gw.layout.strides[0], dot * invstd);
         write_any(gb, ch * gb.layout.strides[0], sum);
-        const double scale = invstd * wv;
-        const double grad_mean = training ? sum / double(count) : 0.0;
-        const double k = training ? dot * invstd * invstd / double(count) : 0.0;
+        // The per-element transform runs in the compute type (float32 for half inputs, as a GPU does),
+        // with the per-channel coefficients from the float64 sums.
+        using A = typename OpMath<T>::type;
+        const A scale = A(invstd * wv), am = A(mean);
+        const A grad_mean = training ? A(sum / double(count)) : A(0);
+        const A k = training ? A(dot * invstd * invstd / double(count)) : A(0);
         for_channel<3>(io, ch, [&](const int64_t* off, const int64_t* st, int64_t n) {
           for (int64_t i = 0; i < n; ++i) {
-            const double dy = double(load(gp[off[1] + i * st[1]]));
-            const double xm = double(load(xp[off[0] + i * st[0]])) - mean;
-            const double v = training ? (dy - grad_mean - xm * k) * scale : dy * scale;
-            dp[off[2] + i * st[2]] = from_double<T>(v);  // one rounding, also for half types
+            const A dy = load(gp[off[1] + i * st[1]]);
+            const A v = training ? (dy - grad_mean - (load(xp[off[0] + i * st[0]]) - am) * k) * scale : dy * scale;
+            dp[off[2] + i * st[2]] = store<T>(v);
           }
         });
       }

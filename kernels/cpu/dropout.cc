@@ -39,9 +39,10 @@ extern "C" mt_status mt_k_dropout(mt_tensor* args, int32_t, const double* attrs,
     Rows<3>(ts, sizes).run([&](char** ptr, const int64_t* st, int64_t n) {
       // out is contiguous, so its position is the element's row-major index.
       const int64_t first = (ptr[1] - out_base) / int64_t(sizeof(T));
+      Block blk = philox(seed, offset + uint64_t(first / 4));
       for (int64_t k = 0; k < n; ++k) {
         const int64_t i = first + k;
-        const Block blk = philox(seed, offset + uint64_t(i / 4));
+        if (k > 0 && i % 4 == 0) blk = philox(seed, offset + uint64_t(i / 4));
         const bool keep = double(blk.w[i % 4] >> 8) * 0x1p-24 >= p;
         const T v = *reinterpret_cast<const T*>(ptr[0] + k * st[0]);
         *reinterpret_cast<T*>(ptr[1] + k * st[1]) = store<T>(load(v) * (keep ? keep_scale : A(0)));
