@@ -232,3 +232,16 @@ describe('max_pool2d NaN and infinities', () => {
       expect(Array.from(indices.data())).toEqual([1, 2]);
     }));
 });
+
+describe('fixture tolerances', () => {
+  it('half results of the pools and batch_norm are bit-exact (only exp/log ops allow 1 ulp)', () => {
+    const all = loadFixture<{ op: string; dtype: string; tol: Record<string, unknown> }>('nn').cases;
+    const half = all.filter((c) => c.dtype === 'float16' || c.dtype === 'bfloat16');
+    for (const c of half.filter((c) => c.op.includes('pool'))) expect(c.tol).toEqual({});
+    for (const c of half.filter((c) => c.op === 'batch_norm')) {
+      expect(c.tol.out).toEqual({});
+      expect(c.tol.grad).toEqual({});
+    }
+    for (const c of half.filter((c) => c.op === 'log_softmax')) expect(c.tol).toEqual({ ulps: 1 });
+  });
+});
