@@ -1,6 +1,5 @@
-// AVX2 + F16C conversions of contiguous runs. Entered only through simd_cast_contiguous() once
-// mt::isa() says AVX2/F16C are there. AVX2 has no masked 16-bit loads, so the tail goes through a
-// zero-padded stack block and is converted by the same instructions as the body.
+// AVX2 + F16C conversions of contiguous runs (cast_simd.inc over 256-bit registers). Entered only
+// through simd_cast_contiguous() once mt::isa() says AVX2/F16C are there.
 //
 // Rules kept bit-identical to half.h: see cast_avx512.cc.
 #include <immintrin.h>
@@ -16,71 +15,15 @@
 namespace mt {
 namespace {
 
-// Memory access for one vector of lanes; `size` is the element size, `lanes` the vector length.
-struct F32x8 {
-  using V = __m256;
-  static constexpr int size = 4, lanes = 8;
-  static V ld(const char* p) { return _mm256_loadu_ps(reinterpret_cast<const float*>(p)); }
-  static void st(char* p, V v) { _mm256_storeu_ps(reinterpret_cast<float*>(p), v); }
-};
-struct I32x8 {
-  using V = __m256i;
-  static constexpr int size = 4, lanes = 8;
-  static V ld(const char* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
-  static void st(char* p, V v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
-};
-struct U16x8 {
-  using V = __m128i;
-  static constexpr int size = 2, lanes = 8;
-  static V ld(const char* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
-  static void st(char* p, V v) { _mm_storeu_si128(reinterpret_cast<__m128i*>(p), v); }
-};
-struct F64x4 {
-  using V = __m256d;
-  static constexpr int size = 8, lanes = 4;
-  static V ld(const char* p) { return _mm256_loadu_pd(reinterpret_cast<const double*>(p)); }
-  static void st(char* p, V v) { _mm256_storeu_pd(reinterpret_cast<double*>(p), v); }
-};
-struct F32x4 {
-  using V = __m128;
-  static constexpr int size = 4, lanes = 4;
-  static V ld(const char* p) { return _mm_loadu_ps(reinterpret_cast<const float*>(p)); }
-  static void st(char* p, V v) { _mm_storeu_ps(reinterpret_cast<float*>(p), v); }
-};
-struct I32x4 {
-  using V = __m128i;
-  static constexpr int size = 4, lanes = 4;
-  static V ld(const char* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
-  static void st(char* p, V v) { _mm_storeu_si128(reinterpret_cast<__m128i*>(p), v); }
-};
-struct U16x4 {
-  using V = __m128i;
-  static constexpr int size = 2, lanes = 4;
-  static V ld(const char* p) { return _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)); }
-  static void st(char* p, V v) { _mm_storel_epi64(reinterpret_cast<__m128i*>(p), v); }
-};
-
-template <class In, class Out, typename Out::V (*F)(typename In::V)>
-void convert(const void* s, void* d, int64_t n) {
-  static_assert(In::lanes == Out::lanes, "lane counts differ");
-  constexpr int W = In::lanes;
-  const char* src = static_cast<const char*>(s);
-  char* dst = static_cast<char*>(d);
-  int64_t i = 0;
-  for (; i + 2 * W <= n; i += 2 * W) {
-    const typename In::V a = In::ld(src + i * In::size);
-    const typename In::V b = In::ld(src + (i + W) * In::size);
-    Out::st(dst + i * Out::size, F(a));
-    Out::st(dst + (i + W) * Out::size, F(b));
-  }
-  for (; i + W <= n; i += W) Out::st(dst + i * Out::size, F(In::ld(src + i * In::size)));
-  if (i < n) {
-    alignas(32) char in[W * 8] = {};
-    alignas(32) char out[W * 8];
-    std::memcpy(in, src + i * In::size, size_t(n - i) * In::size);
-    Out::st(out, F(In::ld(in)));
-    std::memcpy(dst + i * Out::size, out, size_t(n - i) * Out::size);
-  }
+// The tail of a run through a zeroed register in memory: AVX2 has no masked 16-bit loads and stores.
+template <class R>
+void load_part(R& v, const char* p, int bytes) {
+  v = R{};
+  std::memcpy(&v, p, size_t(bytes));
+}
+template <class R>
+void store_part(char* p, R v, int bytes) {
+  std::memcpy(p, &v, size_t(bytes));
 }
 
 // float -> bfloat16 as 32-bit lanes (see cast_avx512.cc): round to nearest even, NaN quieted.
@@ -106,13 +49,9 @@ __m256i bf16_widen32(__m256i h32) {
 __m256 bf16_f32(__m128i h) { return _mm256_castsi256_ps(bf16_widen32(_mm256_cvtepu16_epi32(h))); }
 __m128i f32_f16(__m256 x) { return _mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT); }
 __m256 f16_f32(__m128i h) { return _mm256_cvtph_ps(h); }
-__m128i f16_bf16(__m128i h) { return f32_bf16(_mm256_cvtph_ps(h)); }
-__m128i bf16_f16(__m128i h) { return f32_f16(bf16_f32(h)); }
-__m256d f16_f64(__m128i h) { return _mm256_cvtps_pd(_mm_cvtph_ps(h)); }
-__m256d bf16_f64(__m128i h) {
-  // Four lanes widened in a 256-bit register; the low half holds them.
-  return _mm256_cvtps_pd(_mm256_castps256_ps128(bf16_f32(h)));
-}
+__m128 f16_f32h(__m128i h) { return _mm_cvtph_ps(h); }
+// Four lanes widened in a 256-bit register; the low half holds them.
+__m128 bf16_f32h(__m128i h) { return _mm256_castps256_ps128(bf16_f32(h)); }
 __m256d f32_f64(__m128 x) { return _mm256_cvtps_pd(x); }
 __m128 f64_f32(__m256d x) { return _mm256_cvtpd_ps(x); }
 __m256 i32_f32(__m256i x) { return _mm256_cvtepi32_ps(x); }
@@ -129,40 +68,10 @@ __m128i f64_i32(__m256d x) {
   return _mm256_cvttpd_epi32(x);
 }
 
+#include "cast_simd.inc"
+
 }  // namespace
 
-ContigCastFn avx2_cast_contiguous(int32_t s, int32_t d) {
-  switch (s * MT_NUM_DTYPES + d) {
-    case MT_FLOAT32 * MT_NUM_DTYPES + MT_FLOAT16:
-      return convert<F32x8, U16x8, f32_f16>;
-    case MT_FLOAT16 * MT_NUM_DTYPES + MT_FLOAT32:
-      return convert<U16x8, F32x8, f16_f32>;
-    case MT_FLOAT32 * MT_NUM_DTYPES + MT_BFLOAT16:
-      return convert<F32x8, U16x8, f32_bf16>;
-    case MT_BFLOAT16 * MT_NUM_DTYPES + MT_FLOAT32:
-      return convert<U16x8, F32x8, bf16_f32>;
-    case MT_FLOAT16 * MT_NUM_DTYPES + MT_BFLOAT16:
-      return convert<U16x8, U16x8, f16_bf16>;
-    case MT_BFLOAT16 * MT_NUM_DTYPES + MT_FLOAT16:
-      return convert<U16x8, U16x8, bf16_f16>;
-    case MT_FLOAT16 * MT_NUM_DTYPES + MT_FLOAT64:
-      return convert<U16x4, F64x4, f16_f64>;
-    case MT_BFLOAT16 * MT_NUM_DTYPES + MT_FLOAT64:
-      return convert<U16x4, F64x4, bf16_f64>;
-    case MT_FLOAT32 * MT_NUM_DTYPES + MT_FLOAT64:
-      return convert<F32x4, F64x4, f32_f64>;
-    case MT_FLOAT64 * MT_NUM_DTYPES + MT_FLOAT32:
-      return convert<F64x4, F32x4, f64_f32>;
-    case MT_INT32 * MT_NUM_DTYPES + MT_FLOAT32:
-      return convert<I32x8, F32x8, i32_f32>;
-    case MT_INT32 * MT_NUM_DTYPES + MT_FLOAT64:
-      return convert<I32x4, F64x4, i32_f64>;
-    case MT_FLOAT32 * MT_NUM_DTYPES + MT_INT32:
-      return convert<F32x8, I32x8, f32_i32>;
-    case MT_FLOAT64 * MT_NUM_DTYPES + MT_INT32:
-      return convert<F64x4, I32x4, f64_i32>;
-  }
-  return nullptr;
-}
+ContigCastFn avx2_cast_contiguous(int32_t s, int32_t d) { return cast_table(s, d); }
 
 }  // namespace mt

@@ -56,11 +56,9 @@ Out round_to(A v) {
 
 template <class T>
 SumAcc<T> contiguous_sum(const ReduceVec& v, const char* p, int64_t n) {
-  if constexpr (std::is_same_v<T, float>) return v.sum_f32(reinterpret_cast<const float*>(p), n);
-  if constexpr (std::is_same_v<T, f16>) return v.sum_f16(reinterpret_cast<const uint16_t*>(p), n);
-  if constexpr (std::is_same_v<T, bf16>) return v.sum_bf16(reinterpret_cast<const uint16_t*>(p), n);
-  if constexpr (std::is_same_v<T, double>) return v.sum_f64(reinterpret_cast<const double*>(p), n);
-  if constexpr (kIntegral<T>) {
+  if constexpr (kFloatVec<T>) {
+    return row_fns<T>(v).sum(row_ptr<T>(p), n);
+  } else {
     return lanes_sum<int64_t>(n, [&](int64_t i) { return int64_t(get<T>(p + i * int64_t(sizeof(T)))); });
   }
 }
@@ -81,14 +79,8 @@ struct SumOp {
   }
   static Acc combine(Acc a, Acc b) { return a + b; }
   void cols(int64_t, Acc* acc, const char* row, int64_t w, bool init) const {
-    if constexpr (std::is_same_v<T, float>) {
-      vec.cols_f32(acc, reinterpret_cast<const float*>(row), w, init);
-    } else if constexpr (std::is_same_v<T, f16>) {
-      vec.cols_f16(acc, reinterpret_cast<const uint16_t*>(row), w, init);
-    } else if constexpr (std::is_same_v<T, bf16>) {
-      vec.cols_bf16(acc, reinterpret_cast<const uint16_t*>(row), w, init);
-    } else if constexpr (std::is_same_v<T, double>) {
-      vec.cols_f64(acc, reinterpret_cast<const double*>(row), w, init);
+    if constexpr (kFloatVec<T>) {
+      row_fns<T>(vec).cols(acc, row_ptr<T>(row), w, init);
     } else {
       for (int64_t c = 0; c < w; ++c) {
         const Acc x = Acc(get<T>(row + c * int64_t(sizeof(T))));
@@ -120,7 +112,7 @@ template <class T, class Fold>
 void with_values(const ReduceVec& vec, const char* row, int64_t w, const Fold& fold) {
   if constexpr (kHalf<T>) {
     float buf[kTile];
-    (std::is_same_v<T, f16> ? vec.widen_f16 : vec.widen_bf16)(buf, reinterpret_cast<const uint16_t*>(row), w);
+    row_fns<T>(vec).cols(buf, row_ptr<T>(row), w, true);
     fold(static_cast<const float*>(buf), w);
   } else if constexpr (std::is_same_v<T, bool>) {
     fold(reinterpret_cast<const uint8_t*>(row), w);
@@ -151,18 +143,10 @@ struct MomentOp {
   }
   Acc seg(int64_t m, const char* p, int64_t bs, int64_t n, int64_t) const {
     const Acc mean = Second ? means[m] : Acc(0);
-    if (bs == int64_t(sizeof(T))) {
-      const auto* h = reinterpret_cast<const uint16_t*>(p);
-      if constexpr (std::is_same_v<T, float>) {
-        return Second ? vec.sumsq_f32(reinterpret_cast<const float*>(p), n, mean)
-                      : vec.sum_f32_f64(reinterpret_cast<const float*>(p), n);
-      } else if constexpr (std::is_same_v<T, double>) {
-        return Second ? vec.sumsq_f64(reinterpret_cast<const double*>(p), n, mean)
-                      : vec.sum_f64(reinterpret_cast<const double*>(p), n);
-      } else if constexpr (std::is_same_v<T, f16>) {
-        return Second ? vec.sumsq_f16(h, n, mean) : vec.sum_f16(h, n);
-      } else if constexpr (std::is_same_v<T, bf16>) {
-        return Second ? vec.sumsq_bf16(h, n, mean) : vec.sum_bf16(h, n);
+    if constexpr (kFloatVec<T>) {
+      if (bs == int64_t(sizeof(T))) {
+        const auto& r = row_fns<T>(vec);
+        return Second ? r.sumsq(row_ptr<T>(p), n, mean) : r.sum_var(row_ptr<T>(p), n);
       }
     }
     return lanes_sum<Acc>(n, [&](int64_t i) { return term(Acc(get<T>(p + i * bs)), mean); });
@@ -201,15 +185,10 @@ struct ExtremeOp {
   // so the column loops vectorise.
   static V combine(V a, V b) { return (Max ? b > a : b < a) || is_nan(b) ? b : a; }
   V seg(int64_t, const char* p, int64_t bs, int64_t n, int64_t) const {
-    if (bs == int64_t(sizeof(T))) {
-      if constexpr (std::is_same_v<T, float>) {
-        return (Max ? vec.max_f32 : vec.min_f32)(reinterpret_cast<const float*>(p), n);
-      } else if constexpr (std::is_same_v<T, f16>) {
-        return (Max ? vec.max_f16 : vec.min_f16)(reinterpret_cast<const uint16_t*>(p), n);
-      } else if constexpr (std::is_same_v<T, bf16>) {
-        return (Max ? vec.max_bf16 : vec.min_bf16)(reinterpret_cast<const uint16_t*>(p), n);
-      } else if constexpr (std::is_same_v<T, double>) {
-        return (Max ? vec.max_f64 : vec.min_f64)(reinterpret_cast<const double*>(p), n);
+    if constexpr (kFloatVec<T>) {
+      if (bs == int64_t(sizeof(T))) {
+        const auto& r = row_fns<T>(vec);
+        return (Max ? r.max : r.min)(row_ptr<T>(p), n);
       }
     }
     V a = get<T>(p);

@@ -22,6 +22,13 @@ bool strided_finite(const char* p, int64_t stride, int64_t n, Bits exp) {
   return bad == 0;
 }
 
+// A row of dtype T: the SIMD check when contiguous, else the strided loop on the exponent field Exp.
+template <class T, class Bits>
+bool row_finite(const mt::ReduceVec& v, const char* p, int64_t stride, int64_t n, Bits exp) {
+  if (stride == int64_t(sizeof(T))) return mt::row_fns<T>(v).finite(mt::row_ptr<T>(p), n);
+  return strided_finite<Bits>(p, stride, n, exp);
+}
+
 }  // namespace
 
 extern "C" mt_status mt_k_all_finite(mt_tensor* args, int32_t nargs, const double* attrs, int32_t nattrs,
@@ -61,23 +68,18 @@ extern "C" mt_status mt_k_all_finite(mt_tensor* args, int32_t nargs, const doubl
     const Rows<1> rows(t, &isz);
     rows.run([&](char** p, const int64_t* s, int64_t n) {
       bool ok;
-      const bool contiguous = s[0] == isz;
       switch (dt) {
         case MT_FLOAT32:
-          ok = contiguous ? v.finite_f32(reinterpret_cast<const float*>(p[0]), n)
-                          : strided_finite<uint32_t>(p[0], s[0], n, 0x7F800000u);
+          ok = row_finite<float>(v, p[0], s[0], n, 0x7F800000u);
           break;
         case MT_FLOAT16:
-          ok = contiguous ? v.finite_f16(reinterpret_cast<const uint16_t*>(p[0]), n)
-                          : strided_finite<uint16_t>(p[0], s[0], n, 0x7C00u);
+          ok = row_finite<f16>(v, p[0], s[0], n, uint16_t(0x7C00));
           break;
         case MT_BFLOAT16:
-          ok = contiguous ? v.finite_bf16(reinterpret_cast<const uint16_t*>(p[0]), n)
-                          : strided_finite<uint16_t>(p[0], s[0], n, 0x7F80u);
+          ok = row_finite<bf16>(v, p[0], s[0], n, uint16_t(0x7F80));
           break;
         default:
-          ok = contiguous ? v.finite_f64(reinterpret_cast<const double*>(p[0]), n)
-                          : strided_finite<uint64_t>(p[0], s[0], n, 0x7FF0000000000000ull);
+          ok = row_finite<double>(v, p[0], s[0], n, 0x7FF0000000000000ull);
           break;
       }
       if (!ok) finite.store(false, std::memory_order_relaxed);

@@ -35,24 +35,15 @@ struct Elem {
     return x;
   }
 };
-template <>
-struct Elem<f16> {
+template <float (*Widen)(uint16_t)>
+struct HalfElem {
   using V = float;
-  static float get(const char* p) {
-    uint16_t b;
-    std::memcpy(&b, p, 2);
-    return f16_bits_to_float(b);
-  }
+  static float get(const char* p) { return Widen(Elem<uint16_t>::get(p)); }
 };
 template <>
-struct Elem<bf16> {
-  using V = float;
-  static float get(const char* p) {
-    uint16_t b;
-    std::memcpy(&b, p, 2);
-    return bf16_bits_to_float(b);
-  }
-};
+struct Elem<f16> : HalfElem<f16_bits_to_float> {};
+template <>
+struct Elem<bf16> : HalfElem<bf16_bits_to_float> {};
 // bool computes as a byte (0 or 1) so that accumulator vectors are never std::vector<bool>.
 template <>
 struct Elem<bool> {

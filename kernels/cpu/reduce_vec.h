@@ -1,5 +1,6 @@
 // The contiguous inner loops of the reductions, one table per instruction set (reduce_vec.cc holds the
-// scalar table and picks one by mt::isa(); reduce_vec_avx2.cc and reduce_vec_avx512.cc the others).
+// scalar table and picks one by mt::isa(); reduce_vec.inc the SIMD ones, built by reduce_vec_avx2.cc
+// and reduce_vec_avx512.cc).
 //
 // Sums follow one canonical order so that every table gives bit-identical results (the tests hold
 // them to it), which makes a result independent of the machine as well as of the thread count:
@@ -13,49 +14,56 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
+
+#include "half.h"
 
 namespace mt {
 
 constexpr int kLanesF32 = 64;
 constexpr int kLanesF64 = 32;
 
-struct ReduceVec {
-  // Canonical sums (n >= 1).
-  float (*sum_f32)(const float* x, int64_t n);
-  float (*sum_f16)(const uint16_t* x, int64_t n);
-  float (*sum_bf16)(const uint16_t* x, int64_t n);
-  double (*sum_f64)(const double* x, int64_t n);
-  // Column accumulation for outer reductions: acc[c] = x[c] when init, else acc[c] += x[c].
-  void (*cols_f32)(float* acc, const float* x, int64_t n, bool init);
-  void (*cols_f16)(float* acc, const uint16_t* x, int64_t n, bool init);
-  void (*cols_bf16)(float* acc, const uint16_t* x, int64_t n, bool init);
-  void (*cols_f64)(double* acc, const double* x, int64_t n, bool init);
-  // var: float32 values summed in double, and squared deviations from `mean` (double accumulators
-  // for float32/float64, float for half types).
-  double (*sum_f32_f64)(const float* x, int64_t n);
-  double (*sumsq_f32)(const float* x, int64_t n, double mean);
-  double (*sumsq_f64)(const double* x, int64_t n, double mean);
-  float (*sumsq_f16)(const uint16_t* x, int64_t n, float mean);
-  float (*sumsq_bf16)(const uint16_t* x, int64_t n, float mean);
-  // Exact widening of half rows to float (for the column loops that have no SIMD form of their own).
-  void (*widen_f16)(float* dst, const uint16_t* x, int64_t n);
-  void (*widen_bf16)(float* dst, const uint16_t* x, int64_t n);
+// The row functions of one floating dtype, stored as T (uint16_t for the half types) and computed in
+// V. A is var's accumulator: double for float32 (as PyTorch's CPU kernel), V otherwise.
+template <class T, class V, class A>
+struct RowFns {
+  // The canonical sum (n >= 1).
+  V (*sum)(const T* x, int64_t n);
+  // Column accumulation for outer reductions: acc[c] = x[c] when init (so also the exact widening of
+  // a row to V), else acc[c] += x[c].
+  void (*cols)(V* acc, const T* x, int64_t n, bool init);
+  // var: the canonical sum in A, and the canonical sum of the squared deviations from `mean`.
+  A (*sum_var)(const T* x, int64_t n);
+  A (*sumsq)(const T* x, int64_t n, A mean);
   // NaN-propagating max / min (n >= 1); a NaN anywhere gives a NaN.
-  float (*max_f32)(const float* x, int64_t n);
-  float (*min_f32)(const float* x, int64_t n);
-  float (*max_f16)(const uint16_t* x, int64_t n);
-  float (*min_f16)(const uint16_t* x, int64_t n);
-  float (*max_bf16)(const uint16_t* x, int64_t n);
-  float (*min_bf16)(const uint16_t* x, int64_t n);
-  double (*max_f64)(const double* x, int64_t n);
-  double (*min_f64)(const double* x, int64_t n);
+  V (*max)(const T* x, int64_t n);
+  V (*min)(const T* x, int64_t n);
   // True when no element is inf or NaN. One branch-free pass: no early exit, so the time does not
   // depend on the data.
-  bool (*finite_f32)(const float* x, int64_t n);
-  bool (*finite_f16)(const uint16_t* x, int64_t n);
-  bool (*finite_bf16)(const uint16_t* x, int64_t n);
-  bool (*finite_f64)(const double* x, int64_t n);
+  bool (*finite)(const T* x, int64_t n);
 };
+
+struct ReduceVec {
+  RowFns<float, float, double> f32;
+  RowFns<uint16_t, float, float> f16;
+  RowFns<uint16_t, float, float> bf16;
+  RowFns<double, double, double> f64;
+};
+
+// The row functions of dtype T (float, f16, bf16 or double), and a row of it as their element type.
+template <class T>
+const auto& row_fns(const ReduceVec& v) {
+  if constexpr (std::is_same_v<T, float>) return v.f32;
+  if constexpr (std::is_same_v<T, f16>) return v.f16;
+  if constexpr (std::is_same_v<T, bf16>) return v.bf16;
+  if constexpr (std::is_same_v<T, double>) return v.f64;
+}
+template <class T>
+using Stored = std::conditional_t<std::is_same_v<T, f16> || std::is_same_v<T, bf16>, uint16_t, T>;
+template <class T>
+const Stored<T>* row_ptr(const char* p) {
+  return reinterpret_cast<const Stored<T>*>(p);
+}
 
 // The table for the ISA in use.
 const ReduceVec& reduce_vec();
