@@ -26,6 +26,7 @@ export {
 } from './errors';
 export { emptyCache, keep, type MemoryInfo, memory, tidy } from './memory';
 export { add, div, eq, ge, gt, le, lt, maximum, minimum, mul, ne, pow, sub } from './ops/binary';
+export { bmm, linear, matmul } from './ops/matmul';
 export { type Operand, resultType } from './ops/operand';
 export { allFinite, argmax, max, mean, min, sum, variance } from './ops/reduce';
 export { abs, clamp, exp, isfinite, isnan, log, neg, relu, rsqrt, sigmoid, sqrt, tanh } from './ops/unary';

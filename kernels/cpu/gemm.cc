@@ -1,0 +1,276 @@
+// matmul: batched C = alpha * A B + beta * C on strided float32/float16/bfloat16 operands, BLIS style.
+//
+// float64 is supported with a plain loop (for gradient checks).
+//
+// args: a [..., M, K], b [..., K, N], out [..., M, N], all with the same batch shape (a broadcast batch
+// dim has stride 0) and dtype; attrs: [alpha = 1, beta = 0] (beta = 0 never reads out, so garbage and
+// NaN there are ignored, as in BLAS). out must not overlap a or b.
+//
+// Loops (per task, a task being a batch entry or a slice of one along M or N): columns by NC; k by KC,
+// packing that KC x NC block of B into column panels; rows by MC, packing that MC x KC block of A into
+// row panels; then the per-ISA macro-kernel (gemm.h) over the micro-tiles. Packing reads through the
+// strides and widens half types, so transposed or sliced operands cost no copy. The k chain of each
+// output element is handed between KC blocks through float32: directly in out when it is float32 with
+// unit column stride (and alpha = 1, beta = 0), otherwise through a float32 workspace finished by the
+// epilogue (alpha, beta, one rounding to the output dtype).
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "gemm.h"
+#include "isa.h"
+#include "kernel.h"
+#include "parallel.h"
+
+namespace mt {
+namespace gemm {
+namespace {
+
+const Kernels* pick(Src src) {
+  const Isa level = isa();
+  if (src == Src::BF16 && level == Isa::Avx512Bf16) return kernels_avx512bf16();
+  if (level >= Isa::Avx512) return kernels_avx512(src);
+  if (level >= Isa::Avx2) return kernels_avx2(src);
+  return kernels_scalar(src);
+}
+
+int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+
+struct Problem {
+  Src src;
+  int32_t dtype;
+  int64_t size;  // bytes an element
+  int64_t m, n, k;
+  int64_t rsa, csa, rsb, csb, rsc, csc;
+  std::vector<int64_t> offa, offb, offc;  // element offsets of each batch entry
+  const char* a;
+  const char* b;
+  char* c;
+  double alpha, beta;  // float64 uses them as given; the float32 paths in float
+};
+
+struct Task {
+  int64_t batch, m0, m1, n0, n1;
+};
+
+// Per-thread packing buffers, kept between calls (64-byte aligned).
+struct Buffer {
+  std::vector<float> store;
+  float* get(int64_t floats) {
+    if (int64_t(store.size()) < floats + 16) store.resize(size_t(floats + 16));
+    return reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(store.data()) + 63) & ~uintptr_t(63));
+  }
+};
+thread_local Buffer buf_a, buf_b, buf_w;
+
+template <class T>
+void epilogue(const Problem& p, const float* w, int64_t ldw, int64_t batch, int64_t i0, int64_t j0, int64_t mc,
+              int64_t nc) {
+  T* c = reinterpret_cast<T*>(p.c) + p.offc[size_t(batch)] + i0 * p.rsc + j0 * p.csc;
+  for (int64_t i = 0; i < mc; ++i) {
+    T* row = c + i * p.rsc;
+    const float* wr = w + i * ldw;
+    for (int64_t j = 0; j < nc; ++j) {
+      float v = wr[j];
+      if (p.alpha != 1.0) v = float(p.alpha) * v;
+      if (p.beta != 0.0) v = std::fma(float(p.beta), load(row[j * p.csc]), v);
+      row[j * p.csc] = store<T>(v);
+    }
+  }
+}
+
+void finish(const Problem& p, const float* w, int64_t ldw, int64_t batch, int64_t i0, int64_t j0, int64_t mc,
+            int64_t nc) {
+  switch (p.src) {
+    case Src::F32:
+      return epilogue<float>(p, w, ldw, batch, i0, j0, mc, nc);
+    case Src::F16:
+      return epilogue<f16>(p, w, ldw, batch, i0, j0, mc, nc);
+    case Src::BF16:
+      return epilogue<bf16>(p, w, ldw, batch, i0, j0, mc, nc);
+  }
+}
+
+// K = 0 in float64.
+void empty_f64(const Problem& p) {
+  for (size_t bi = 0; bi < p.offc.size(); ++bi)
+    for (int64_t i = 0; i < p.m; ++i)
+      for (int64_t j = 0; j < p.n; ++j) {
+        double* c = reinterpret_cast<double*>(p.c) + p.offc[bi] + i * p.rsc + j * p.csc;
+        *c = p.beta != 0.0 ? p.beta * *c : 0.0;
+      }
+}
+
+void run_task(const Problem& p, const Kernels& kn, const Task& t) {
+  const int64_t kc_max = round_up(std::min<int64_t>(kn.kc, p.k), 2);
+  const int64_t mc_max = round_up(std::min<int64_t>(kn.mc, t.m1 - t.m0), kn.mr);
+  const int64_t nc_max = round_up(std::min<int64_t>(kn.nc, t.n1 - t.n0), kn.nr);
+  const bool direct = p.src == Src::F32 && p.csc == 1 && p.alpha == 1.0 && p.beta == 0.0;
+  const bool multi_k = p.k > kn.kc;
+  float* ap = buf_a.get(mc_max * kc_max);
+  float* bp = buf_b.get(nc_max * kc_max);
+  const int64_t ldw = nc_max;
+  float* ws = direct ? nullptr : buf_w.get((multi_k ? round_up(t.m1 - t.m0, kn.mr) : mc_max) * ldw);
+  const char* a = p.a + p.offa[size_t(t.batch)] * p.size;
+  const char* b = p.b + p.offb[size_t(t.batch)] * p.size;
+  float* cf = reinterpret_cast<float*>(p.c) + p.offc[size_t(t.batch)];
+  for (int64_t jc = t.n0; jc < t.n1; jc += kn.nc) {
+    const int64_t nc = std::min<int64_t>(kn.nc, t.n1 - jc);
+    for (int64_t pc = 0; pc < p.k; pc += kn.kc) {
+      const int64_t kc = std::min<int64_t>(kn.kc, p.k - pc);
+      const bool first = pc == 0, last = pc + kc == p.k;
+      kn.pack_b(p.src, Block{b + (pc * p.rsb + jc * p.csb) * p.size, p.rsb, p.csb}, kc, nc, bp);
+      for (int64_t ic = t.m0; ic < t.m1; ic += kn.mc) {
+        const int64_t mc = std::min<int64_t>(kn.mc, t.m1 - ic);
+        kn.pack_a(p.src, Block{a + (ic * p.rsa + pc * p.csa) * p.size, p.rsa, p.csa}, mc, kc, ap);
+        if (direct) {
+          kn.macro(mc, nc, kc, ap, bp, cf + ic * p.rsc + jc, p.rsc, !first);
+        } else {
+          float* w = ws + (multi_k ? (ic - t.m0) * ldw : 0);
+          kn.macro(mc, nc, kc, ap, bp, w, ldw, !first);
+          if (last) finish(p, w, ldw, t.batch, ic, jc, mc, nc);
+        }
+      }
+    }
+  }
+}
+
+// K = 0: the product is 0, so out = beta * out (zeros when beta = 0).
+void empty_product(const Problem& p) {
+  std::vector<float> zeros(size_t(p.n), 0.0f);
+  for (size_t bi = 0; bi < p.offc.size(); ++bi)
+    for (int64_t i = 0; i < p.m; ++i) finish(p, zeros.data(), 0, int64_t(bi), i, 0, 1, p.n);
+}
+
+// float64 (gradient checks, not speed): one fma chain over k per element, threads over rows.
+void run_f64(const Problem& p) {
+  const int64_t batches = int64_t(p.offc.size());
+  const double alpha = p.alpha, beta = p.beta;
+  parallel_for(batches * p.m, std::max<int64_t>(1, 65536 / std::max<int64_t>(1, p.n * p.k)), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t bi = r / p.m, i = r % p.m;
+      const double* a = reinterpret_cast<const double*>(p.a) + p.offa[size_t(bi)] + i * p.rsa;
+      const double* b = reinterpret_cast<const double*>(p.b) + p.offb[size_t(bi)];
+      double* c = reinterpret_cast<double*>(p.c) + p.offc[size_t(bi)] + i * p.rsc;
+      for (int64_t j = 0; j < p.n; ++j) {
+        double acc = 0;
+        for (int64_t k = 0; k < p.k; ++k) acc = std::fma(a[k * p.csa], b[k * p.rsb + j * p.csb], acc);
+        if (alpha != 1.0) acc *= alpha;
+        if (beta != 0.0) acc = std::fma(beta, c[j * p.csc], acc);
+        c[j * p.csc] = acc;
+      }
+    }
+  });
+}
+
+void run(const Problem& p) {
+  const int64_t batches = int64_t(p.offc.size());
+  if (batches == 0 || p.m == 0 || p.n == 0) return;
+  if (p.k == 0) return p.dtype == MT_FLOAT64 ? empty_f64(p) : empty_product(p);
+  if (p.dtype == MT_FLOAT64) return run_f64(p);
+  const Kernels& kn = *pick(p.src);
+  // Split each matrix only as far as the threads need; the results do not depend on the split.
+  const double flops = 2.0 * double(batches) * double(p.m) * double(p.n) * double(p.k);
+  const int64_t want = flops < 2e5 ? 1 : num_threads();
+  const int64_t splits = batches >= want ? 1 : (want + batches - 1) / batches;
+  const int64_t mblocks = (p.m + kn.mr - 1) / kn.mr, nblocks = (p.n + kn.nr - 1) / kn.nr;
+  int64_t mp = 1, np = 1;
+  if (p.m >= p.n)
+    mp = std::min(splits, mblocks);
+  else
+    np = std::min(splits, nblocks);
+  const int64_t mstep = (mblocks + mp - 1) / mp * kn.mr, nstep = (nblocks + np - 1) / np * kn.nr;
+  std::vector<Task> tasks;
+  for (int64_t bi = 0; bi < batches; ++bi)
+    for (int64_t i = 0; i < p.m; i += mstep)
+      for (int64_t j = 0; j < p.n; j += nstep)
+        tasks.push_back(Task{bi, i, std::min(p.m, i + mstep), j, std::min(p.n, j + nstep)});
+  parallel_for(int64_t(tasks.size()), 1, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) run_task(p, kn, tasks[size_t(i)]);
+  });
+}
+
+}  // namespace
+}  // namespace gemm
+}  // namespace mt
+
+extern "C" mt_status mt_k_matmul(mt_tensor* args, int32_t nargs, const double* attrs, int32_t nattrs,
+                                 mt_error* err) {
+  using namespace mt;
+  if (nargs != 3) return fail(err, MT_ERR_INVALID_ARGUMENT, "matmul: expected 3 tensors (a, b, out), got %d", nargs);
+  const mt_tensor &a = args[0], &b = args[1], &c = args[2];
+  if (a.dtype != c.dtype || b.dtype != c.dtype)
+    return fail(err, MT_ERR_UNSUPPORTED_DTYPE, "matmul: expected one dtype, got %s, %s -> %s", dtype_name(a.dtype),
+                dtype_name(b.dtype), dtype_name(c.dtype));
+  gemm::Src src;
+  switch (c.dtype) {
+    case MT_FLOAT32:
+      src = gemm::Src::F32;
+      break;
+    case MT_FLOAT16:
+      src = gemm::Src::F16;
+      break;
+    case MT_BFLOAT16:
+      src = gemm::Src::BF16;
+      break;
+    case MT_FLOAT64:
+      src = gemm::Src::F32;  // unused: float64 has its own loop
+      break;
+    default:
+      return fail(err, MT_ERR_UNSUPPORTED_DTYPE, "matmul: expected float32, float16, bfloat16 or float64, got %s",
+                  dtype_name(c.dtype));
+  }
+  const int nd = c.layout.ndim;
+  if (nd < 2 || a.layout.ndim != nd || b.layout.ndim != nd)
+    return fail(err, MT_ERR_SHAPE, "matmul: expected operands of one rank >= 2, got %d, %d -> %d", a.layout.ndim,
+                b.layout.ndim, nd);
+  const mt_layout &la = a.layout, &lb = b.layout, &lc = c.layout;
+  for (int d = 0; d < nd - 2; ++d)
+    if (la.shape[d] != lc.shape[d] || lb.shape[d] != lc.shape[d])
+      return fail(err, MT_ERR_SHAPE, "matmul: batch dim %d is %lld and %lld, expected %lld", d,
+                  (long long)la.shape[d], (long long)lb.shape[d], (long long)lc.shape[d]);
+  const int64_t m = lc.shape[nd - 2], n = lc.shape[nd - 1], k = la.shape[nd - 1];
+  if (la.shape[nd - 2] != m || lb.shape[nd - 1] != n || lb.shape[nd - 2] != k)
+    return fail(err, MT_ERR_SHAPE, "matmul: [%lld, %lld] x [%lld, %lld] cannot give [%lld, %lld]",
+                (long long)la.shape[nd - 2], (long long)k, (long long)lb.shape[nd - 2], (long long)lb.shape[nd - 1],
+                (long long)m, (long long)n);
+  gemm::Problem p;
+  p.src = src;
+  p.dtype = c.dtype;
+  p.size = itemsize(c.dtype);
+  p.m = m;
+  p.n = n;
+  p.k = k;
+  p.rsa = la.strides[nd - 2];
+  p.csa = la.strides[nd - 1];
+  p.rsb = lb.strides[nd - 2];
+  p.csb = lb.strides[nd - 1];
+  p.rsc = lc.strides[nd - 2];
+  p.csc = lc.strides[nd - 1];
+  p.a = static_cast<const char*>(a.data);
+  p.b = static_cast<const char*>(b.data);
+  p.c = static_cast<char*>(c.data);
+  p.alpha = nattrs > 0 ? attrs[0] : 1.0;
+  p.beta = nattrs > 1 ? attrs[1] : 0.0;
+  int64_t batches = 1;
+  for (int d = 0; d < nd - 2; ++d) batches *= lc.shape[d];
+  std::vector<int64_t> idx(size_t(nd > 2 ? nd - 2 : 1), 0);
+  for (int64_t bi = 0; bi < batches; ++bi) {
+    int64_t oa = la.offset, ob = lb.offset, oc = lc.offset;
+    for (int d = 0; d < nd - 2; ++d) {
+      oa += idx[size_t(d)] * la.strides[d];
+      ob += idx[size_t(d)] * lb.strides[d];
+      oc += idx[size_t(d)] * lc.strides[d];
+    }
+    p.offa.push_back(oa);
+    p.offb.push_back(ob);
+    p.offc.push_back(oc);
+    for (int d = nd - 3; d >= 0; --d) {
+      if (++idx[size_t(d)] < lc.shape[d]) break;
+      idx[size_t(d)] = 0;
+    }
+  }
+  gemm::run(p);
+  return MT_OK;
+}
