@@ -64,32 +64,10 @@ struct Buffer {
 };
 thread_local Buffer buf_a, buf_b, buf_w;
 
-template <class T>
-void epilogue(const Problem& p, const float* w, int64_t ldw, int64_t batch, int64_t i0, int64_t j0, int64_t mc,
-              int64_t nc) {
-  T* c = reinterpret_cast<T*>(p.c) + p.offc[size_t(batch)] + i0 * p.rsc + j0 * p.csc;
-  for (int64_t i = 0; i < mc; ++i) {
-    T* row = c + i * p.rsc;
-    const float* wr = w + i * ldw;
-    for (int64_t j = 0; j < nc; ++j) {
-      float v = wr[j];
-      if (p.alpha != 1.0) v = float(p.alpha) * v;
-      if (p.beta != 0.0) v = std::fma(float(p.beta), load(row[j * p.csc]), v);
-      row[j * p.csc] = store<T>(v);
-    }
-  }
-}
-
-void finish(const Problem& p, const float* w, int64_t ldw, int64_t batch, int64_t i0, int64_t j0, int64_t mc,
-            int64_t nc) {
-  switch (p.src) {
-    case Src::F32:
-      return epilogue<float>(p, w, ldw, batch, i0, j0, mc, nc);
-    case Src::F16:
-      return epilogue<f16>(p, w, ldw, batch, i0, j0, mc, nc);
-    case Src::BF16:
-      return epilogue<bf16>(p, w, ldw, batch, i0, j0, mc, nc);
-  }
+void finish(const Problem& p, const Kernels& kn, const float* w, int64_t ldw, int64_t batch, int64_t i0,
+            int64_t j0, int64_t mc, int64_t nc) {
+  char* c = p.c + (p.offc[size_t(batch)] + i0 * p.rsc + j0 * p.csc) * p.size;
+  kn.finish(p.src, w, ldw, mc, nc, c, p.rsc, p.csc, float(p.alpha), float(p.beta));
 }
 
 // K = 0 in float64.
@@ -129,7 +107,7 @@ void run_task(const Problem& p, const Kernels& kn, const Task& t) {
         } else {
           float* w = ws + (multi_k ? (ic - t.m0) * ldw : 0);
           kn.macro(mc, nc, kc, ap, bp, w, ldw, !first);
-          if (last) finish(p, w, ldw, t.batch, ic, jc, mc, nc);
+          if (last) finish(p, kn, w, ldw, t.batch, ic, jc, mc, nc);
         }
       }
     }
@@ -137,10 +115,10 @@ void run_task(const Problem& p, const Kernels& kn, const Task& t) {
 }
 
 // K = 0: the product is 0, so out = beta * out (zeros when beta = 0).
-void empty_product(const Problem& p) {
+void empty_product(const Problem& p, const Kernels& kn) {
   std::vector<float> zeros(size_t(p.n), 0.0f);
   for (size_t bi = 0; bi < p.offc.size(); ++bi)
-    for (int64_t i = 0; i < p.m; ++i) finish(p, zeros.data(), 0, int64_t(bi), i, 0, 1, p.n);
+    for (int64_t i = 0; i < p.m; ++i) finish(p, kn, zeros.data(), 0, int64_t(bi), i, 0, 1, p.n);
 }
 
 // float64 (gradient checks, not speed): one fma chain over k per element, threads over rows.
@@ -167,9 +145,9 @@ void run_f64(const Problem& p) {
 void run(const Problem& p) {
   const int64_t batches = int64_t(p.offc.size());
   if (batches == 0 || p.m == 0 || p.n == 0) return;
-  if (p.k == 0) return p.dtype == MT_FLOAT64 ? empty_f64(p) : empty_product(p);
-  if (p.dtype == MT_FLOAT64) return run_f64(p);
+  if (p.dtype == MT_FLOAT64) return p.k == 0 ? empty_f64(p) : run_f64(p);
   const Kernels& kn = *pick(p.src);
+  if (p.k == 0) return empty_product(p, kn);
   // Split each matrix only as far as the threads need; the results do not depend on the split.
   const double flops = 2.0 * double(batches) * double(p.m) * double(p.n) * double(p.k);
   const int64_t want = flops < 2e5 ? 1 : num_threads();

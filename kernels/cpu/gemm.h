@@ -32,6 +32,10 @@ struct Kernels {
   // c[0..m) x [0..n) (float32, row stride ldc) = (load ? c : 0) + packed A * packed B over k.
   void (*macro)(int64_t m, int64_t n, int64_t k, const void* ap, const void* bp, float* c, int64_t ldc,
                 bool load);
+  // out[i, j] = round(alpha * w[i, j] + beta * out[i, j]) for a float32 block w (row stride ldw) and an
+  // output of the src dtype at `out` with element strides rs, cs (beta = 0: out is not read).
+  void (*finish)(Src dst, const float* w, int64_t ldw, int64_t m, int64_t n, void* out, int64_t rs, int64_t cs,
+                 float alpha, float beta);
 };
 
 const Kernels* kernels_scalar(Src src);

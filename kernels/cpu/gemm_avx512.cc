@@ -34,6 +34,28 @@ struct Vec {
   static void store(float* p, F v) { _mm512_storeu_ps(p, v); }
   static F set1(float s) { return _mm512_set1_ps(s); }
   static F fma(F a, F b, F c) { return _mm512_fmadd_ps(a, b, c); }
+  static F mul(F a, F b) { return _mm512_mul_ps(a, b); }
+  static float fmaf(float a, float b, float c) { return __builtin_fmaf(a, b, c); }
+  static void store_f16(char* p, F v) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+  }
+  // Round to nearest even in integer arithmetic (vcvtneps2bf16 would flush subnormals), NaN made quiet.
+  static void store_bf16(char* p, F v) {
+    const __m512i u = _mm512_castps_si512(v);
+    const __m512i high = _mm512_srli_epi32(u, 16);
+    const __m512i lsb = _mm512_and_si512(high, _mm512_set1_epi32(1));
+    const __m512i rounded = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(u, _mm512_set1_epi32(0x7FFF)), lsb), 16);
+    const __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, _mm512_set1_epi32(0x7FFFFFFF)), _mm512_set1_epi32(0x7F800000));
+    const __m512i quiet = _mm512_or_si512(high, _mm512_set1_epi32(0x40));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm512_cvtepi32_epi16(_mm512_mask_blend_epi32(nan, rounded, quiet)));
+  }
+  static uint16_t f32_to_f16(float f) { return _cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT); }
+  static uint16_t f32_to_bf16(float f) {
+    uint32_t u;
+    std::memcpy(&u, &f, 4);
+    if ((u & 0x7FFFFFFFu) > 0x7F800000u) return uint16_t((u >> 16) | 0x40u);
+    return uint16_t((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
+  }
   static F load_f16(const char* p) { return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
   static F load_bf16(const char* p) {
     const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
@@ -156,12 +178,12 @@ void macro_dot(int64_t m, int64_t n, int64_t k, const void* ap, const void* bp, 
 }  // namespace
 
 const Kernels* kernels_avx512(Src) {
-  static const Kernels k{MR, NR, MR * 20, 256, 2048, pack_a, pack_b, macro_f32};
+  static const Kernels k{MR, NR, MR * 20, 256, 2048, pack_a, pack_b, macro_f32, finish};
   return &k;
 }
 
 const Kernels* kernels_avx512bf16() {
-  static const Kernels k{MR, NR, MR * 20, 384, 2048, pack_a_pairs, pack_b_pairs, macro_dot};
+  static const Kernels k{MR, NR, MR * 20, 384, 2048, pack_a_pairs, pack_b_pairs, macro_dot, finish};
   return &k;
 }
 

@@ -24,6 +24,19 @@ struct Vec {
     for (int i = 0; i < W; ++i) c.v[i] = std::fma(a.v[i], b.v[i], c.v[i]);
     return c;
   }
+  static F mul(F a, F b) {
+    for (int i = 0; i < W; ++i) a.v[i] *= b.v[i];
+    return a;
+  }
+  static float fmaf(float a, float b, float c) { return std::fma(a, b, c); }
+  static uint16_t f32_to_f16(float f) { return float_to_f16(f).bits; }
+  static uint16_t f32_to_bf16(float f) { return float_to_bf16(f).bits; }
+  static void store_f16(char* p, F x) { store_half(p, x, f32_to_f16); }
+  static void store_bf16(char* p, F x) { store_half(p, x, f32_to_bf16); }
+  static void store_half(char* p, F x, uint16_t (*enc)(float)) {
+    const uint16_t h[W] = {enc(x.v[0]), enc(x.v[1]), enc(x.v[2]), enc(x.v[3])};
+    std::memcpy(p, h, sizeof h);
+  }
   static float f16_to_f32(uint16_t h) { return half_to_float(f16{h}); }
   static float bf16_to_f32(uint16_t h) { return half_to_float(bf16{h}); }
   static F load_f16(const char* p) { return load_half(p, f16_to_f32); }
@@ -42,7 +55,7 @@ constexpr int MR = 4;
 }  // namespace
 
 const Kernels* kernels_scalar(Src) {
-  static const Kernels k{MR, NR, MR * 32, 256, 1024, pack_a, pack_b, macro_f32};
+  static const Kernels k{MR, NR, MR * 32, 256, 1024, pack_a, pack_b, macro_f32, finish};
   return &k;
 }
 

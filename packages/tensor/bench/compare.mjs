@@ -19,10 +19,13 @@ function run(cmd, args, env) {
     .map((l) => JSON.parse(l));
 }
 
-const torch = run(python, [join(here, 'torch_ref.py')], {
-  LD_LIBRARY_PATH: '/usr/lib/x86_64-linux-gnu/openblas-pthread',
-  OPENBLAS_NUM_THREADS: threads,
-});
+// OpenBLAS fixes its thread count at load: one PyTorch process per thread count.
+const torch = [...new Set(['1', threads])].flatMap((t) =>
+  run(python, [join(here, 'torch_ref.py')], {
+    LD_LIBRARY_PATH: '/usr/lib/x86_64-linux-gnu/openblas-pthread',
+    OPENBLAS_NUM_THREADS: t,
+  }),
+);
 const ours = run(process.execPath, [join(here, 'gemm.mjs')], { MANTISSA_NUM_THREADS: threads });
 const key = (r) => `${r.dtype}/${r.n}/${r.threads}`;
 const theirs = new Map(torch.filter((r) => r.bench === 'matmul').map((r) => [key(r), r]));

@@ -5,6 +5,9 @@ vdpbf16ps for bfloat16. PyTorch 1.13 has no CPU float16 matmul, so float16 is re
 
   LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread OPENBLAS_NUM_THREADS=2 \\
     /usr/bin/python3 bench/torch_ref.py
+
+It measures at OPENBLAS_NUM_THREADS threads only: OpenBLAS fixes its thread count when it loads, so
+torch.set_num_threads cannot lower it for float32 (bench/compare.mjs runs this once per thread count).
 """
 import json
 import os
@@ -14,9 +17,9 @@ import torch
 
 sizes = [int(s) for s in os.environ.get('BENCH_SIZES', '128,256,512,1024,2048').split(',')]
 dtypes = os.environ.get('BENCH_DTYPES', 'float32,float16,bfloat16').split(',')
-all_threads = int(os.environ.get('OPENBLAS_NUM_THREADS', torch.get_num_threads()))
-torch.set_num_threads(all_threads)
-print(json.dumps({'bench': 'env', 'impl': 'torch', 'torch': torch.__version__, 'threads': all_threads,
+threads = int(os.environ.get('OPENBLAS_NUM_THREADS', torch.get_num_threads()))
+torch.set_num_threads(threads)
+print(json.dumps({'bench': 'env', 'impl': 'torch', 'torch': torch.__version__, 'threads': threads,
                   'blas': os.environ.get('LD_LIBRARY_PATH', 'default')}), flush=True)
 
 
@@ -39,14 +42,11 @@ for name in dtypes:
     for n in sizes:
         a = torch.randn(n, n).to(dtype)
         b = torch.randn(n, n).to(dtype)
-        for threads in sorted({1, all_threads}):
-            torch.set_num_threads(threads)
-            row = {'bench': 'matmul', 'impl': 'torch', 'dtype': name, 'n': n, 'threads': threads}
-            try:
-                reps = int(os.environ.get('BENCH_REPS', 50 if n <= 256 else 10 if n <= 1024 else 3))
-                ms = best(lambda: torch.matmul(a, b), reps, 2.0)
-                row.update(ms=round(ms, 4), GFLOPs=round(2 * n ** 3 / ms / 1e6, 1))
-            except RuntimeError as e:  # no CPU float16 matmul in this PyTorch
-                row.update(ms=None, GFLOPs=None, error=str(e).split('\n')[0][:120])
-            print(json.dumps(row), flush=True)
-        torch.set_num_threads(all_threads)
+        row = {'bench': 'matmul', 'impl': 'torch', 'dtype': name, 'n': n, 'threads': threads}
+        try:
+            reps = int(os.environ.get('BENCH_REPS', 50 if n <= 256 else 10 if n <= 1024 else 3))
+            ms = best(lambda: torch.matmul(a, b), reps, 2.0)
+            row.update(ms=round(ms, 4), GFLOPs=round(2 * n ** 3 / ms / 1e6, 1))
+        except RuntimeError as e:  # no CPU float16 matmul in this PyTorch
+            row.update(ms=None, GFLOPs=None, error=str(e).split('\n')[0][:120])
+        print(json.dumps(row), flush=True)
