@@ -153,6 +153,33 @@ describe('the float32 chain, bit for bit', () => {
   });
 });
 
+describe('special values', () => {
+  it('propagate inf and NaN, overflow half outputs to inf, and start sums at +0', () => {
+    tidy(() => {
+      const a = tensor([
+        [Infinity, 1, 0],
+        [Number.NaN, 1, 1],
+        [-0, -0, 1],
+        [60000, 60000, 0],
+        [-Infinity, 0, 0],
+        [1e-7, 3e-8, 0],
+      ]);
+      const b = tensor([
+        [1, 0, -0],
+        [2, 1, 0],
+        [0, -1, 0],
+      ]);
+      for (const dtype of ['float32', 'float16', 'bfloat16'] as const) {
+        const [ad, bd] = [a.to(dtype), b.to(dtype)];
+        expectBits(matmul(ad, bd), reference(matOf(ad), matOf(bd), dtype), `${dtype} specials`);
+      }
+      // [-0] · [1] is +0 (the accumulator starts at +0, as in BLAS); inf · 0 is NaN.
+      expect(Object.is(matmul(tensor([[-0]]), tensor([[1]])).item(), 0)).toBe(true);
+      expect(matmul(tensor([[Infinity]]), tensor([[0]])).item()).toBeNaN();
+    });
+  });
+});
+
 describe('threads', () => {
   it('give the same bits at 1, 2 and 3 threads', () => {
     const run = () =>

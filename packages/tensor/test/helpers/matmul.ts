@@ -3,7 +3,7 @@
 // tolerance check against PyTorch's exact products.
 import { expect } from 'vitest';
 import type { Tensor } from '../../src/index';
-import { encodeHalf, type HalfDType } from './half-reference';
+import { encodeHalf, type HalfDType, isHalfNaN } from './half-reference';
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
@@ -89,15 +89,19 @@ export function dotBf16Product(a: Mat, b: Mat): Float64Array {
 /** The stored result of float32 accumulators: float32 values, or half bits rounded once. */
 export function rounded(acc: Float64Array, dtype: 'float32' | HalfDType): Float32Array | Uint16Array {
   if (dtype === 'float32') return Float32Array.from(acc);
-  return Uint16Array.from(acc, (x) => encodeHalf(x, dtype));
+  return Uint16Array.from(acc, (x) =>
+    Number.isNaN(x) ? (dtype === 'float16' ? 0x7e00 : 0x7fc0) : encodeHalf(x, dtype),
+  );
 }
 
 /** Bit-exact comparison of a result with a reference (any NaN equals any NaN). */
 export function expectBits(got: Tensor, want: Float32Array | Uint16Array, label: string): void {
-  const g = got.dtype === 'float32' ? (got.data() as Float32Array) : got.bits();
+  const half = got.dtype === 'float16' || got.dtype === 'bfloat16';
+  const g = half ? got.bits() : (got.data() as Float32Array);
+  const nan = (x: number) => (half ? isHalfNaN(x, got.dtype as HalfDType) : Number.isNaN(x));
   expect(g.length, label).toBe(want.length);
   for (let i = 0; i < want.length; i++) {
-    if (Object.is(g[i], want[i]) || (Number.isNaN(g[i]) && Number.isNaN(want[i]))) continue;
+    if (Object.is(g[i], want[i]) || (nan(g[i]!) && nan(want[i]!))) continue;
     expect.fail(`${label}: element ${i} is ${g[i]}, the reference chain gives ${want[i]}`);
   }
 }
