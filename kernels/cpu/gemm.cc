@@ -148,10 +148,12 @@ void run(const Problem& p) {
   if (p.dtype == MT_FLOAT64) return p.k == 0 ? empty_f64(p) : run_f64(p);
   const Kernels& kn = *pick(p.src);
   if (p.k == 0) return empty_product(p, kn);
-  // Split each matrix only as far as the threads need; the results do not depend on the split.
+  // Split the matrices only as far as the threads need (the results do not depend on the split): not at
+  // all below a few MFLOP, where waking the pool costs more than it saves; otherwise into as many pieces
+  // as threads unless the batch entries already share out evenly.
   const double flops = 2.0 * double(batches) * double(p.m) * double(p.n) * double(p.k);
-  const int64_t want = flops < 2e5 ? 1 : num_threads();
-  const int64_t splits = batches >= want ? 1 : (want + batches - 1) / batches;
+  const int64_t want = flops < 6e6 ? 1 : num_threads();
+  const int64_t splits = batches % want == 0 ? 1 : want;
   const int64_t mblocks = (p.m + kn.mr - 1) / kn.mr, nblocks = (p.n + kn.nr - 1) / kn.nr;
   int64_t mp = 1, np = 1;
   if (p.m >= p.n)
