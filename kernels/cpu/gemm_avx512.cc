@@ -82,12 +82,39 @@ uint16_t bits_at(const char* base, int64_t index) {
   return h;
 }
 
+// Copies `count` 32-bit words (bfloat16 pairs) from src to dst[t * step], 16 at a time through a register.
+void scatter_words(const char* src, int64_t count, uint32_t* dst, int64_t step) {
+  alignas(64) uint32_t w[16];
+  int64_t t = 0;
+  for (; t + 16 <= count; t += 16) {
+    _mm512_store_si512(w, _mm512_loadu_si512(src + t * 4));
+    for (int q = 0; q < 16; ++q) dst[(t + q) * step] = w[q];
+  }
+  for (; t < count; ++t) std::memcpy(dst + t * step, src + t * 4, 4);
+}
+
 void pack_a_pairs(Src, Block a, int64_t m, int64_t k, void* dst) {
   uint16_t* out = static_cast<uint16_t*>(dst);
   const char* base = static_cast<const char*>(a.base);
   const int64_t kp = (k + 1) / 2;
   for (int64_t i0 = 0; i0 < m; i0 += MR) {
     const int rows = int(min64(MR, m - i0));
+    if (a.cs == 1) {
+      // Row-major A: each pair is one aligned-or-not 32-bit word of a row.
+      const int64_t whole = k / 2;
+      for (int r = 0; r < rows; ++r) {
+        const char* row = base + (i0 + r) * a.rs * 2;
+        scatter_words(row, whole, reinterpret_cast<uint32_t*>(out) + r, MR);
+        if (k % 2 != 0) {
+          out[(whole * MR + r) * 2] = bits_at(row, k - 1);
+          out[(whole * MR + r) * 2 + 1] = 0;
+        }
+      }
+      for (int64_t p = 0; p < kp; ++p)
+        for (int r = rows; r < MR; ++r) out[(p * MR + r) * 2] = out[(p * MR + r) * 2 + 1] = 0;
+      out += kp * MR * 2;
+      continue;
+    }
     for (int64_t p = 0; p < kp; ++p) {
       uint16_t* o = out + p * MR * 2;
       const int64_t k0 = 2 * p;
@@ -117,6 +144,20 @@ void pack_b_pairs(Src, Block b, int64_t k, int64_t n, void* dst) {
   const __m512i lo = _mm512_load_si512(lo_idx), hi = _mm512_load_si512(hi_idx);
   for (int64_t j0 = 0; j0 < n; j0 += NR) {
     const int cols = int(min64(NR, n - j0));
+    if (b.rs == 1 && cols == NR) {
+      // Row-major B^T (linear's weight): each pair is one 32-bit word of a weight row.
+      const int64_t whole = k / 2;
+      for (int c = 0; c < NR; ++c) {
+        const char* col = base + (j0 + c) * b.cs * 2;
+        scatter_words(col, whole, reinterpret_cast<uint32_t*>(out) + c, NR);
+        if (k % 2 != 0) {
+          out[(whole * NR + c) * 2] = bits_at(col, k - 1);
+          out[(whole * NR + c) * 2 + 1] = 0;
+        }
+      }
+      out += kp * NR * 2;
+      continue;
+    }
     for (int64_t p = 0; p < kp; ++p) {
       uint16_t* o = out + p * NR * 2;
       const int64_t k0 = 2 * p;
