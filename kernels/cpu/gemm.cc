@@ -14,6 +14,7 @@
 // unit column stride (and alpha = 1, beta = 0), otherwise through a float32 workspace finished by the
 // epilogue (alpha, beta, one rounding to the output dtype).
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -54,15 +55,25 @@ struct Task {
   int64_t batch, m0, m1, n0, n1;
 };
 
-// Per-thread packing buffers, kept between calls (64-byte aligned).
-struct Buffer {
-  std::vector<float> store;
-  float* get(int64_t floats) {
-    if (int64_t(store.size()) < floats + 16) store.resize(size_t(floats + 16));
-    return reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(store.data()) + 63) & ~uintptr_t(63));
+// The packing buffers and float32 workspace of one thread's share of the tasks: from mt_alloc, whose
+// cache keeps the large blocks mapped between calls (and which emptyCache() releases).
+struct Buffers {
+  size_t a_bytes, b_bytes, w_bytes;
+  float *a = nullptr, *b = nullptr, *w = nullptr;
+  bool take() {
+    a = static_cast<float*>(mt_alloc(a_bytes));
+    b = static_cast<float*>(mt_alloc(b_bytes));
+    w = w_bytes != 0 ? static_cast<float*>(mt_alloc(w_bytes)) : nullptr;
+    return a != nullptr && b != nullptr && (w_bytes == 0 || w != nullptr);
+  }
+  void give_back() {
+    if (a != nullptr) mt_free(a, a_bytes);
+    if (b != nullptr) mt_free(b, b_bytes);
+    if (w != nullptr) mt_free(w, w_bytes);
   }
 };
-thread_local Buffer buf_a, buf_b, buf_w;
+
+bool is_direct(const Problem& p) { return p.src == Src::F32 && p.csc == 1 && p.alpha == 1.0 && p.beta == 0.0; }
 
 void finish(const Problem& p, const Kernels& kn, const float* w, int64_t ldw, int64_t batch, int64_t i0,
             int64_t j0, int64_t mc, int64_t nc) {
@@ -80,16 +91,13 @@ void empty_f64(const Problem& p) {
       }
 }
 
-void run_task(const Problem& p, const Kernels& kn, const Task& t) {
-  const int64_t kc_max = round_up(std::min<int64_t>(kn.kc, p.k), 2);
-  const int64_t mc_max = round_up(std::min<int64_t>(kn.mc, t.m1 - t.m0), kn.mr);
-  const int64_t nc_max = round_up(std::min<int64_t>(kn.nc, t.n1 - t.n0), kn.nr);
-  const bool direct = p.src == Src::F32 && p.csc == 1 && p.alpha == 1.0 && p.beta == 0.0;
+void run_task(const Problem& p, const Kernels& kn, const Task& t, const Buffers& buf) {
+  const bool direct = is_direct(p);
   const bool multi_k = p.k > kn.kc;
-  float* ap = buf_a.get(mc_max * kc_max);
-  float* bp = buf_b.get(nc_max * kc_max);
-  const int64_t ldw = nc_max;
-  float* ws = direct ? nullptr : buf_w.get((multi_k ? round_up(t.m1 - t.m0, kn.mr) : mc_max) * ldw);
+  float* ap = buf.a;
+  float* bp = buf.b;
+  const int64_t ldw = round_up(std::min<int64_t>(kn.nc, t.n1 - t.n0), kn.nr);
+  float* ws = buf.w;
   const char* a = p.a + p.offa[size_t(t.batch)] * p.size;
   const char* b = p.b + p.offb[size_t(t.batch)] * p.size;
   float* cf = reinterpret_cast<float*>(p.c) + p.offc[size_t(t.batch)];
@@ -142,12 +150,21 @@ void run_f64(const Problem& p) {
   });
 }
 
-void run(const Problem& p) {
+bool run(const Problem& p) {
   const int64_t batches = int64_t(p.offc.size());
-  if (batches == 0 || p.m == 0 || p.n == 0) return;
-  if (p.dtype == MT_FLOAT64) return p.k == 0 ? empty_f64(p) : run_f64(p);
+  if (batches == 0 || p.m == 0 || p.n == 0) return true;
+  if (p.dtype == MT_FLOAT64) {
+    if (p.k == 0)
+      empty_f64(p);
+    else
+      run_f64(p);
+    return true;
+  }
   const Kernels& kn = *pick(p.src);
-  if (p.k == 0) return empty_product(p, kn);
+  if (p.k == 0) {
+    empty_product(p, kn);
+    return true;
+  }
   // Split the matrices only as far as the threads need (the results do not depend on the split): not at
   // all below a few MFLOP, where waking the pool costs more than it saves; otherwise into as many pieces
   // as threads unless the batch entries already share out evenly.
@@ -160,15 +177,32 @@ void run(const Problem& p) {
     mp = std::min(splits, mblocks);
   else
     np = std::min(splits, nblocks);
-  const int64_t mstep = (mblocks + mp - 1) / mp * kn.mr, nstep = (nblocks + np - 1) / np * kn.nr;
+  int64_t mstep = (mblocks + mp - 1) / mp * kn.mr;
+  const int64_t nstep = (nblocks + np - 1) / np * kn.nr;
+  // Through the workspace, a task's rows hold their k chain in float32 between KC blocks: cap them so the
+  // workspace stays a few MiB (B is packed again per task, 1/1000 of the work or less).
+  if (!is_direct(p) && p.k > kn.kc) mstep = std::min(mstep, round_up(1024, kn.mr));
   std::vector<Task> tasks;
   for (int64_t bi = 0; bi < batches; ++bi)
     for (int64_t i = 0; i < p.m; i += mstep)
       for (int64_t j = 0; j < p.n; j += nstep)
         tasks.push_back(Task{bi, i, std::min(p.m, i + mstep), j, std::min(p.n, j + nstep)});
+  const int64_t kc_max = round_up(std::min<int64_t>(kn.kc, p.k), 2);
+  const int64_t mc_max = round_up(std::min<int64_t>(kn.mc, mstep), kn.mr);
+  const int64_t nc_max = round_up(std::min<int64_t>(kn.nc, nstep), kn.nr);
+  const int64_t w_rows = p.k > kn.kc ? round_up(std::min(mstep, p.m), kn.mr) : mc_max;
+  std::atomic<bool> ok{true};
   parallel_for(int64_t(tasks.size()), 1, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) run_task(p, kn, tasks[size_t(i)]);
+    Buffers buf{size_t(mc_max * kc_max * 4), size_t(nc_max * kc_max * 4),
+                is_direct(p) ? 0 : size_t(w_rows * nc_max * 4)};
+    if (buf.take()) {
+      for (int64_t i = begin; i < end; ++i) run_task(p, kn, tasks[size_t(i)], buf);
+    } else {
+      ok = false;
+    }
+    buf.give_back();
   });
+  return ok;
 }
 
 }  // namespace
@@ -251,6 +285,6 @@ extern "C" mt_status mt_k_matmul(mt_tensor* args, int32_t nargs, const double* a
       idx[size_t(d)] = 0;
     }
   }
-  gemm::run(p);
+  if (!gemm::run(p)) return fail(err, MT_ERR_OUT_OF_MEMORY, "matmul: out of memory for the packing buffers");
   return MT_OK;
 }

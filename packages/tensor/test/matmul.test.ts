@@ -106,12 +106,13 @@ function reference(a: Mat, b: Mat, dtype: DType): Float32Array | Uint16Array {
 }
 
 // Crossing the cache blocks of every ISA: MC (280 / 144 / 128 rows), KC (256, 384 for bfloat16 pairs),
-// NC (2048 / 1024 columns), and the micro-tile edges.
+// NC (2048 / 1024 columns), the row cap of workspace tasks, and the micro-tile edges.
 const BLOCK_SHAPES: [number, number, number][] = [
   [300, 70, 40],
   [20, 800, 33],
   [5, 7, 2100],
   [29, 390, 47],
+  [1100, 300, 3], // float16/bfloat16 tasks are capped at ~1024 rows when K spans several blocks
 ];
 
 describe('the float32 chain, bit for bit', () => {
