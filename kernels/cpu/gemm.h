@@ -22,9 +22,9 @@ struct Block {
 };
 
 struct Kernels {
-  int mr, nr;           // micro-tile
-  int mc, kc, nc;  // cache blocking (mc a multiple of mr, nc of nr, kc even); packed elements take
-                   // at most 4 bytes per (row or column, k rounded up to even)
+  int mr, nr;      // micro-tile
+  int mc, kc, nc;  // cache blocking (mc a multiple of mr, nc of nr, kc even); a packed element takes at
+                   // most 4 bytes per row (or column) and k rounded up to even
   // Packs rows [0, m) x k-range [0, k) of A into panels of mr rows (zero padded), k-major.
   void (*pack_a)(Src src, Block a, int64_t m, int64_t k, void* dst);
   // Packs k-range [0, k) x columns [0, n) of B into panels of nr columns (zero padded), k-major.
