@@ -11,7 +11,6 @@ import {
   DTypeError,
   linear,
   matmul,
-  runKernel,
   ShapeError,
   setNumThreads,
   Tensor,
@@ -19,6 +18,7 @@ import {
   tidy,
   zeros,
 } from '../src/index';
+import { matmulInto } from '../src/ops/matmul';
 import { type FixtureTensor, fromFixture, loadFixture } from './helpers/fixtures';
 import { prng } from './helpers/isa';
 import {
@@ -128,7 +128,7 @@ describe('the float32 chain, bit for bit', () => {
         const bt = b.T.contiguous().T;
         expectBits(matmul(at, bt), want, `${dtype} ${m}x${k}x${n} transposed operands`);
         const outT = zeros([n, m], { dtype }).T;
-        runKernel('matmul', [at, b, outT], [1, 0]);
+        matmulInto(outT, at, b);
         expectBits(outT.contiguous(), want, `${dtype} ${m}x${k}x${n} transposed output`);
       });
     });
@@ -141,7 +141,7 @@ describe('the float32 chain, bit for bit', () => {
         const b = randomMatrix(300, 37, dtype, 2);
         const c0 = randomMatrix(19, 37, dtype, 3);
         const out = c0.clone();
-        runKernel('matmul', [a, b, out], [2, 0.5]);
+        matmulInto(out, a, b, 2, 0.5);
         const acc =
           dtype === 'bfloat16' && dotBf16
             ? dotBf16Product(matOf(a), matOf(b))
@@ -271,6 +271,8 @@ describe('shapes and errors', () => {
       expect(() => linear(zeros([2, 3]), zeros([4, 5]))).toThrow(ShapeError);
       expect(() => linear(zeros([2, 3]), zeros([4, 3]), zeros([3]))).toThrow(ShapeError);
       expect(() => matmul(zeros([2, 2]), 3 as unknown as Tensor)).toThrow(ArgumentError);
+      expect(() => matmulInto(zeros([2, 3]), zeros([2, 2]), zeros([2, 2]))).toThrow(ShapeError);
+      expect(() => matmulInto(zeros([2, 2]).half(), zeros([2, 2]), zeros([2, 2]))).toThrow(DTypeError);
     });
   });
 

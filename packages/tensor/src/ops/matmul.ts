@@ -171,3 +171,43 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     wT.dispose();
   }
 }
+
+/**
+ * @internal `out = alpha · (a b) + beta · out` in place, for gradient accumulation (linear/conv backward):
+ * a [..., M, K], b [..., K, N] (batch dims broadcast to out's), out [..., M, N] of their dtype, any strides
+ * (it must not overlap a or b). With beta = 0, out is not read. Not recorded for autograd.
+ */
+export function matmulInto(out: Tensor, a: Tensor, b: Tensor, alpha = 1, beta = 0): Tensor {
+  const op = 'matmulInto';
+  out = checkTensor(op, 'out', out);
+  a = checkTensor(op, 'a', a);
+  b = checkTensor(op, 'b', b);
+  if (a.ndim < 2 || b.ndim < 2 || out.ndim < 2) {
+    throw new ArgumentError(
+      op,
+      'a, b and out',
+      'tensors of at least 2 dims',
+      `${a.ndim}-d, ${b.ndim}-d, ${out.ndim}-d`,
+    );
+  }
+  const dtype = computeDType(op, [a, b]);
+  if (out.dtype !== dtype) throw new DTypeError(op, dtype, out.dtype);
+  if (b.shape.at(-2) !== a.shape.at(-1)) throw innerMismatch(op, a, b, 'b.shape[-2]');
+  const batch = out.shape.slice(0, -2);
+  const [m, n] = [a.shape.at(-2)!, b.shape.at(-1)!];
+  const want = [
+    ...broadcastShapes(op, broadcastShapes(op, a.shape.slice(0, -2), b.shape.slice(0, -2)), batch),
+    m,
+    n,
+  ];
+  if (want.length !== out.ndim || want.some((s, i) => s !== out.shape[i]))
+    throw new ShapeError(op, want, out.shape);
+  const k = a.shape.at(-1)!;
+  const inputs = [kernelInput(a, [...batch, m, k], dtype), kernelInput(b, [...batch, k, n], dtype)];
+  try {
+    runKernel('matmul', [inputs[0]!, inputs[1]!, out], [alpha, beta]);
+  } finally {
+    for (const t of inputs) t.dispose();
+  }
+  return out;
+}
