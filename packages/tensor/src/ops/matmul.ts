@@ -1,7 +1,7 @@
 import type { DType } from '../dtype';
 import { recordOp, runKernel } from '../engine';
 import { ArgumentError, DTypeError, fmt, ShapeError } from '../errors';
-import { broadcastShapes, contiguousStrides } from '../shape';
+import { broadcastShapes, contiguousStrides, sameShape } from '../shape';
 import { Tensor } from '../tensor';
 import { kernelInput } from './broadcast';
 import { resultType, sameDevice } from './operand';
@@ -53,23 +53,26 @@ function product(
   const n = b.shape.at(-1)!;
   const result = Tensor.empty(resultShape, dtype, a.device);
   const full = [...batch, m, n];
-  const out = restride(result, full, contiguousStrides(full));
-  const inputs: Tensor[] = [];
+  // Views only where the kernel needs another shape or dtype: each Tensor costs a tracked object.
+  const out = sameShape(resultShape, full) ? result : restride(result, full, contiguousStrides(full));
+  const made: Tensor[] = [];
+  const input = (x: Tensor, shape: number[]): Tensor => {
+    if (x.dtype === dtype && sameShape(x.shape, shape)) return x;
+    const t = kernelInput(x, shape, dtype);
+    made.push(t);
+    return t;
+  };
   try {
-    inputs.push(kernelInput(a, [...batch, m, k], dtype));
-    inputs.push(kernelInput(b, [...batch, k, n], dtype));
-    if (bias !== undefined) {
-      const init = kernelInput(bias, full, dtype);
-      inputs.push(init);
-      runKernel('cast', [init, out]);
-    }
-    runKernel('matmul', [inputs[0]!, inputs[1]!, out], [1, bias === undefined ? 0 : 1]);
+    const ka = input(a, [...batch, m, k]);
+    const kb = input(b, [...batch, k, n]);
+    if (bias !== undefined) runKernel('cast', [input(bias, full), out]);
+    runKernel('matmul', [ka, kb, out], [1, bias === undefined ? 0 : 1]);
   } catch (e) {
     result.dispose();
     throw e;
   } finally {
-    out.dispose();
-    for (const t of inputs) t.dispose();
+    if (out !== result) out.dispose();
+    for (const t of made) t.dispose();
   }
   return result;
 }
