@@ -40,6 +40,7 @@ export {
   type Reduction,
 } from './ops/cross-entropy';
 export { type DropoutResult, dropout, dropoutBackward } from './ops/dropout';
+export { bmm, linear, matmul } from './ops/matmul';
 export { type Operand, resultType } from './ops/operand';
 export {
   type AdaptiveSize,

@@ -5,6 +5,7 @@ import { setTensorCheck, trackTensor, untrackTensor } from './memory';
 import * as binary from './ops/binary';
 import * as cast from './ops/cast';
 import * as inplace from './ops/inplace';
+import * as linalg from './ops/matmul';
 import type { Operand } from './ops/operand';
 import * as read from './ops/read';
 import * as reduce from './ops/reduce';
@@ -248,6 +249,9 @@ export class Tensor {
   }
   where(condition: Tensor, other: Operand): Tensor {
     return where(condition, this, other);
+  }
+  matmul(other: Tensor): Tensor {
+    return linalg.matmul(this, other);
   }
 
   // in place
