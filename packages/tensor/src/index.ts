@@ -26,6 +26,13 @@ export {
 } from './errors';
 export { emptyCache, keep, type MemoryInfo, memory, tidy } from './memory';
 export { add, div, eq, ge, gt, le, lt, maximum, minimum, mul, ne, pow, sub } from './ops/binary';
+export {
+  type Conv2dOptions,
+  conv2d,
+  conv2dBackwardBias,
+  conv2dBackwardInput,
+  conv2dBackwardWeight,
+} from './ops/conv2d';
 export { bmm, linear, matmul } from './ops/matmul';
 export { type Operand, resultType } from './ops/operand';
 export { allFinite, argmax, max, mean, min, sum, variance } from './ops/reduce';

@@ -1,0 +1,239 @@
+// Shared pieces of the conv2d kernels (conv2d.cc, conv2d_backward_input.cc, conv2d_backward_weight.cc):
+// argument checking, the geometry, and im2col / col2im over a range of output positions.
+//
+// All three are GEMMs over the im2col matrix of one image and one group: rows k = (ci, kh, kw) of
+// the group's input channels, columns p = (oh, ow) of the output positions. That matrix is never
+// built whole: the kernels take it a range of columns at a time into a per-thread scratch buffer
+// of a bounded size (kScratchBytes), so memory does not grow with the batch or the image.
+//
+// attrs (every kernel): [stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w, groups].
+// Outputs must be contiguous (the ops allocate them); inputs may have any strides.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+#include <vector>
+
+#include "kernel.h"
+#include "parallel.h"
+
+namespace mt {
+namespace conv {
+
+// Scratch a thread may use for one block of the im2col matrix (and for an accumulator block).
+constexpr int64_t kScratchBytes = int64_t(512) << 10;
+
+struct Geometry {
+  int64_t n, c, h, w;       // input
+  int64_t co, kh, kw;       // weight [co, c / groups, kh, kw]
+  int64_t oh, ow;           // output
+  int64_t sh, sw, ph, pw, dh, dw, groups;
+  int64_t cg, cog, kg, p;   // channels a group (in, out), im2col rows a group, output positions
+};
+
+// The storage type an element is copied as (half types as their bits).
+template <class T>
+struct Bits {
+  using type = T;
+};
+template <>
+struct Bits<f16> {
+  using type = uint16_t;
+};
+template <>
+struct Bits<bf16> {
+  using type = uint16_t;
+};
+
+// What partial sums are kept in: float64 for float64, float32 otherwise.
+template <class T>
+using Acc = typename std::conditional<std::is_same<T, double>::value, double, float>::type;
+
+template <class T>
+constexpr bool is_half() {
+  return std::is_same<T, f16>::value || std::is_same<T, bf16>::value;
+}
+
+// Reads and checks attrs and the three 4-d layouts: `in` is x (or its gradient), `wt` the weight
+// (or its gradient) and `out` the output (or its gradient). Returns MT_OK or a failure naming `op`.
+mt_status plan(const char* op, const mt_layout& in, const mt_layout& wt, const mt_layout& out, const double* attrs,
+               int32_t nattrs, Geometry* g, mt_error* err);
+
+// The dtype all tensors share, checked: float32, float16, bfloat16 or float64.
+mt_status common_dtype(const char* op, const mt_tensor* args, int32_t nargs, mt_error* err);
+
+// True when dims [from, from + count) of `l` can be walked as one dim of stride *stride (size-1 dims
+// ignored), e.g. (oh, ow) of a row-major plane or (ci, kh, kw) of a row-major weight.
+bool flat(const mt_layout& l, int from, int count, int64_t* stride);
+
+// Scratch memory a thread keeps between calls, 64-byte aligned.
+struct Scratch {
+  std::vector<char> store;
+  template <class E>
+  E* get(int64_t count) {
+    const size_t bytes = size_t(count) * sizeof(E) + 64;
+    if (store.size() < bytes) store.resize(bytes);
+    return reinterpret_cast<E*>((reinterpret_cast<uintptr_t>(store.data()) + 63) & ~uintptr_t(63));
+  }
+};
+
+// Output columns [lo, hi) of one kernel tap along one axis (out index o reads input o * s - pad + tap
+// * dil), clipped so that the input index lies in [0, size).
+inline void valid_range(int64_t out, int64_t size, int64_t s, int64_t pad, int64_t tap, int64_t dil, int64_t* lo,
+                        int64_t* hi) {
+  const int64_t off = tap * dil - pad;  // input = o * s + off
+  // o * s + off >= 0  <=>  o >= ceil(-off / s)
+  int64_t l = off >= 0 ? 0 : (-off + s - 1) / s;
+  // o * s + off <= size - 1  <=>  o <= floor((size - 1 - off) / s)
+  int64_t h = size - 1 - off < 0 ? -1 : (size - 1 - off) / s;
+  *lo = std::min(std::max<int64_t>(l, 0), out);
+  *hi = std::max(std::min<int64_t>(h + 1, out), *lo);
+}
+
+// dst[k * ldk + (p - p0) * ldp] = x[channel c0 + ci, ih, iw] (0 in the padding) for the rows k = (ci,
+// kh, kw) of `cg` channels and the output positions p in [p0, p1). `x` points at the image's first
+// channel of the group; xs are its element strides (c, h, w).
+template <class E>
+void im2col(const Geometry& g, const E* x, const int64_t* xs, int64_t cg, int64_t p0, int64_t p1, E* dst,
+            int64_t ldk, int64_t ldp) {
+  const E zero = E(0);
+  for (int64_t ci = 0; ci < cg; ++ci)
+    for (int64_t kh = 0; kh < g.kh; ++kh)
+      for (int64_t kw = 0; kw < g.kw; ++kw) {
+        E* row = dst + ((ci * g.kh + kh) * g.kw + kw) * ldk;
+        int64_t wlo, whi;
+        valid_range(g.ow, g.w, g.sw, g.pw, kw, g.dw, &wlo, &whi);
+        for (int64_t p = p0; p < p1;) {
+          const int64_t oh = p / g.ow, ow0 = p % g.ow;
+          const int64_t ow1 = std::min(g.ow, ow0 + (p1 - p));
+          E* d = row + (p - p0) * ldp;
+          const int64_t ih = oh * g.sh - g.ph + kh * g.dh;
+          if (ih < 0 || ih >= g.h) {
+            for (int64_t o = ow0; o < ow1; ++o) d[(o - ow0) * ldp] = zero;
+          } else {
+            const int64_t a = std::max(ow0, wlo), b = std::min(ow1, whi);
+            const E* src = x + ci * xs[0] + ih * xs[1] + (kw * g.dw - g.pw) * xs[2];
+            int64_t o = ow0;
+            for (; o < a; ++o) d[(o - ow0) * ldp] = zero;
+            const int64_t step = g.sw * xs[2];
+            if (ldp == 1 && step == 1 && b > a) {
+              std::memcpy(d + (a - ow0), src + a, size_t(b - a) * sizeof(E));
+              o = b;
+            } else {
+              for (; o < b; ++o) d[(o - ow0) * ldp] = src[o * step];
+            }
+            for (o = std::max(o, b); o < ow1; ++o) d[(o - ow0) * ldp] = zero;
+          }
+          p += ow1 - ow0;
+        }
+      }
+}
+
+// The adjoint of im2col: acc[ci, ih, iw] += col[k * ldk + (p - p0)] for every (k, p) that im2col
+// reads from (ci, ih, iw); acc is a contiguous [cb, h, w] block, col has rows k = (ci, kh, kw) of
+// those cb channels.
+template <class A>
+void col2im(const Geometry& g, const A* col, int64_t ldk, int64_t cb, int64_t p0, int64_t p1, A* acc) {
+  for (int64_t ci = 0; ci < cb; ++ci)
+    for (int64_t kh = 0; kh < g.kh; ++kh)
+      for (int64_t kw = 0; kw < g.kw; ++kw) {
+        const A* row = col + ((ci * g.kh + kh) * g.kw + kw) * ldk;
+        A* plane = acc + ci * g.h * g.w;
+        int64_t wlo, whi;
+        valid_range(g.ow, g.w, g.sw, g.pw, kw, g.dw, &wlo, &whi);
+        for (int64_t p = p0; p < p1;) {
+          const int64_t oh = p / g.ow, ow0 = p % g.ow;
+          const int64_t ow1 = std::min(g.ow, ow0 + (p1 - p));
+          const int64_t ih = oh * g.sh - g.ph + kh * g.dh;
+          if (ih >= 0 && ih < g.h) {
+            const int64_t a = std::max(ow0, wlo), b = std::min(ow1, whi);
+            const A* s = row + (p - p0) - ow0;
+            A* d = plane + ih * g.w + kw * g.dw - g.pw;
+            if (g.sw == 1)
+              for (int64_t o = a; o < b; ++o) d[o] += s[o];
+            else
+              for (int64_t o = a; o < b; ++o) d[o * g.sw] += s[o];
+          }
+          p += ow1 - ow0;
+        }
+      }
+}
+
+// Columns a scratch block of `rows` rows of `bytes`-byte elements holds (at least 1, at most p).
+inline int64_t chunk_columns(int64_t rows, int64_t bytes, int64_t p) {
+  const int64_t fit = kScratchBytes / std::max<int64_t>(1, rows * bytes);
+  return std::max<int64_t>(1, std::min(p, std::max<int64_t>(fit, 16)));
+}
+
+// Runs fn(u) for u in [0, units): across threads when there are enough units (each unit's GEMM then
+// runs on its thread), otherwise one after another so that each GEMM spreads over the threads.
+template <class Fn>
+void run_units(int64_t units, Fn&& fn) {
+  if (units < num_threads()) {
+    for (int64_t u = 0; u < units; ++u) fn(u);
+    return;
+  }
+  parallel_for(units, 1, [&](int64_t a, int64_t b) {
+    for (int64_t u = a; u < b; ++u) fn(u);
+  });
+}
+
+// The element at (i, j) of a matrix whose columns are the flattened (h, w) plane of a 4-d tensor:
+// base points at the first row, rs strides rows, and column p is at (p / ow) * s_h + (p % ow) * s_w.
+// Copies rows [0, m) x columns [p0, p1) into dst (row stride p1 - p0), for planes that are not flat.
+template <class E>
+void gather_plane(const E* base, int64_t rs, int64_t sh, int64_t sw, int64_t ow, int64_t m, int64_t p0, int64_t p1,
+                  E* dst) {
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t p = p0; p < p1; ++p) dst[i * (p1 - p0) + (p - p0)] = base[i * rs + (p / ow) * sh + (p % ow) * sw];
+}
+
+// The weight as a [co, kg] matrix: its own storage when (ci, kh, kw) flatten to one stride, else a
+// row-major copy in `copy` (weight-sized).
+template <class E>
+const E* weight_matrix(const mt_tensor& w, const Geometry& g, std::vector<E>* copy, int64_t* rs, int64_t* ks) {
+  const E* wd = static_cast<const E*>(w.data) + w.layout.offset;
+  const int64_t* s = w.layout.strides;
+  if (flat(w.layout, 1, 3, ks)) {
+    *rs = s[0];
+    return wd;
+  }
+  copy->resize(size_t(g.co * g.kg));
+  E* d = copy->data();
+  for (int64_t o = 0; o < g.co; ++o)
+    for (int64_t c = 0; c < g.cg; ++c)
+      for (int64_t i = 0; i < g.kh; ++i)
+        for (int64_t j = 0; j < g.kw; ++j) *d++ = wd[o * s[0] + c * s[1] + i * s[2] + j * s[3]];
+  *rs = g.kg;
+  *ks = 1;
+  return copy->data();
+}
+
+// The MT dtype code of T.
+template <class T>
+constexpr int32_t dtype_of() {
+  return std::is_same<T, float>::value ? MT_FLOAT32
+         : std::is_same<T, f16>::value ? MT_FLOAT16
+         : std::is_same<T, bf16>::value ? MT_BFLOAT16
+                                        : MT_FLOAT64;
+}
+
+// Calls fn(T{}) for the four float dtypes (checked by common_dtype).
+template <class Fn>
+void dispatch_float(int32_t dt, Fn&& fn) {
+  switch (dt) {
+    case MT_FLOAT32:
+      return fn(float{});
+    case MT_FLOAT16:
+      return fn(f16{});
+    case MT_BFLOAT16:
+      return fn(bf16{});
+    default:
+      return fn(double{});
+  }
+}
+
+}  // namespace conv
+}  // namespace mt

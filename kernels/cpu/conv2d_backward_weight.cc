@@ -1,0 +1,86 @@
+// conv2d backward with respect to the weight: dw[o, k] = sum over images n and positions p of
+// gy[n, o, p] col_n[k, p], per group. The sum over n and p is cut into a fixed number of slices (a
+// function of the shapes only, so the bits do not depend on the thread count); each slice sums its
+// blocks of im2col columns into its own float32 (float64) partial through the GEMM, and the partials
+// are added in order and rounded once into dw.
+//
+// args: gy [N, CO, OH, OW], x [N, C, H, W], dw [CO, C / groups, KH, KW] (contiguous).
+#include "conv2d.h"
+#include "gemm.h"
+
+namespace mt {
+namespace conv {
+namespace {
+
+thread_local Scratch col_buf, gy_buf;
+
+constexpr int64_t kMaxSlices = 8;
+constexpr int64_t kPartialBytes = int64_t(64) << 20;
+
+template <class T>
+void backward_weight(const Geometry& g, const mt_tensor& gy, const mt_tensor& x, const mt_tensor& dw) {
+  using E = typename Bits<T>::type;
+  using A = Acc<T>;
+  const E* xd = static_cast<const E*>(x.data) + x.layout.offset;
+  const int64_t* xs = x.layout.strides;
+  const E* gyd = static_cast<const E*>(gy.data) + gy.layout.offset;
+  const int64_t* gs = gy.layout.strides;
+  int64_t gps = 0;
+  const bool gy_flat = flat(gy.layout, 2, 2, &gps);
+  const int64_t wsize = g.co * g.kg;
+  const int64_t pc = chunk_columns(g.kg, sizeof(E), g.p);
+  const int64_t chunks = (g.p + pc - 1) / pc;
+  const int64_t units = g.n * chunks;
+  const int64_t by_memory = std::max<int64_t>(1, kPartialBytes / std::max<int64_t>(1, wsize * int64_t(sizeof(A))));
+  const int64_t slices = std::max<int64_t>(1, std::min({units, kMaxSlices, by_memory}));
+  std::vector<A> partial(size_t(slices * wsize), A(0));
+  auto slice = [&](int64_t s) {
+    A* part = partial.data() + s * wsize;
+    for (int64_t u = s * units / slices; u < (s + 1) * units / slices; ++u) {
+      const int64_t n = u / chunks, p0 = (u % chunks) * pc, p1 = std::min(g.p, p0 + pc), np = p1 - p0;
+      for (int64_t gi = 0; gi < g.groups; ++gi) {
+        // The columns transposed, [np, kg], so that the GEMM reads them as a row-major right operand.
+        E* colt = col_buf.get<E>(np * g.kg);
+        im2col(g, xd + n * xs[0] + gi * g.cg * xs[1], xs + 1, g.cg, p0, p1, colt, 1, g.kg);
+        const E* gyg = gyd + n * gs[0] + gi * g.cog * gs[1];
+        gemm::Block lhs{gyg + p0 * gps, gs[1], gps};
+        if (!gy_flat) {
+          E* copy = gy_buf.get<E>(g.cog * np);
+          gather_plane(gyg, gs[1], gs[2], gs[3], g.ow, g.cog, p0, p1, copy);
+          lhs = gemm::Block{copy, np, 1};
+        }
+        gemm::product(dtype_of<T>(), true, g.cog, g.kg, np, lhs, gemm::Block{colt, g.kg, 1},
+                      gemm::Out{part + gi * g.cog * g.kg, g.kg, 1}, 1.0, 1.0);
+      }
+    }
+  };
+  run_units(slices, slice);
+  T* out = static_cast<T*>(dw.data) + dw.layout.offset;
+  parallel_for(wsize, 4096, [&](int64_t a, int64_t b) {
+    for (int64_t i = a; i < b; ++i) {
+      A v = partial[size_t(i)];
+      for (int64_t s = 1; s < slices; ++s) v += partial[size_t(s * wsize + i)];
+      out[i] = store<T>(v);
+    }
+  });
+}
+
+}  // namespace
+}  // namespace conv
+}  // namespace mt
+
+extern "C" mt_status mt_k_conv2d_backward_weight(mt_tensor* args, int32_t nargs, const double* attrs, int32_t nattrs,
+                                                 mt_error* err) {
+  using namespace mt;
+  const char* op = "conv2d_backward_weight";
+  if (nargs != 3) return fail(err, MT_ERR_INVALID_ARGUMENT, "%s: expected 3 tensors (gy, x, dw), got %d", op, nargs);
+  mt_status st = conv::common_dtype(op, args, nargs, err);
+  if (st != MT_OK) return st;
+  const mt_tensor &gy = args[0], &x = args[1], &dw = args[2];
+  conv::Geometry g;
+  st = conv::plan(op, x.layout, dw.layout, gy.layout, attrs, nattrs, &g, err);
+  if (st != MT_OK) return st;
+  if (!is_contiguous(dw.layout)) return fail(err, MT_ERR_INVALID_ARGUMENT, "%s: expected a contiguous dw", op);
+  conv::dispatch_float(dw.dtype, [&](auto t) { conv::backward_weight<decltype(t)>(g, gy, x, dw); });
+  return MT_OK;
+}
