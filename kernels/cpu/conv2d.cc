@@ -1,6 +1,7 @@
-// conv2d forward: out[n, o, p] = bias[o] + sum_k w[o, k] col_n[k, p] per image n and group, a GEMM
-// (gemm::product) over blocks of im2col columns (see conv2d.h). Each output element is one float32
-// (float64) chain over the whole of k, bias first, rounded once.
+// conv2d forward: out[n, o, p] = bias[o] + sum_k w[o, k] col_n[k, p] per group, a GEMM (gemm::product)
+// over blocks of im2col columns of one or several images (see conv2d.h) into a float32 (float64)
+// scratch, then bias and one rounding into out. Each output element is one float32 chain over the
+// whole of k, so the bits do not depend on the blocking or the threads.
 //
 // args: x [N, C, H, W], w [CO, C / groups, KH, KW], optional bias [CO], out [N, CO, OH, OW] (contiguous).
 #include "conv2d.h"
@@ -10,40 +11,49 @@ namespace mt {
 namespace conv {
 namespace {
 
-thread_local Scratch col_buf;
+thread_local Scratch col_buf, out_buf;
 
 template <class T>
 void forward(const Geometry& g, const mt_tensor& x, const mt_tensor& w, const mt_tensor* bias, const mt_tensor& y) {
   using E = typename Bits<T>::type;
+  using A = Acc<T>;
   const E* xd = static_cast<const E*>(x.data) + x.layout.offset;
   const int64_t* xs = x.layout.strides;
   std::vector<E> wcopy;
   int64_t ws0, ks;
   const E* wd = weight_matrix(w, g, &wcopy, &ws0, &ks);
-  E* yd = static_cast<E*>(y.data) + y.layout.offset;
-  const E* bd = bias ? static_cast<const E*>(bias->data) + bias->layout.offset : nullptr;
+  T* yd = static_cast<T*>(y.data) + y.layout.offset;
+  const T* bd = bias ? static_cast<const T*>(bias->data) + bias->layout.offset : nullptr;
   const int64_t bs = bias ? bias->layout.strides[0] : 0;
-  // A 1x1 kernel at stride 1 without padding reads the input plane itself: no im2col.
+  // A 1x1 kernel at stride 1 without padding reads the input plane of one image itself: no im2col.
   int64_t xps = 0;
   const bool identity = g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0 &&
                         flat(x.layout, 2, 2, &xps);
-  const int64_t pc = identity ? g.p : chunk_columns(g.kg, sizeof(E), g.p);
-  const int64_t chunks = (g.p + pc - 1) / pc;
-  run_units(g.n * g.groups * chunks, [&](int64_t u) {
-    const int64_t chunk = u % chunks, gi = (u / chunks) % g.groups, n = u / (chunks * g.groups);
-    const int64_t p0 = chunk * pc, p1 = std::min(g.p, p0 + pc), np = p1 - p0;
-    const E* xg = xd + n * xs[0] + gi * g.cg * xs[1];
-    gemm::Block cols{xg + p0 * xps, xs[1], xps};
+  const Tiles t = tile(g.n, g.p, g.cog * int64_t(sizeof(A)) + (identity ? 0 : g.kg * int64_t(sizeof(E))), 0, !identity);
+  run_units(t.blocks * g.groups * t.chunks, [&](int64_t u) {
+    const int64_t chunk = u % t.chunks, gi = (u / t.chunks) % g.groups, blk = u / (t.chunks * g.groups);
+    const int64_t n0 = blk * t.nb, nb = std::min(g.n, n0 + t.nb) - n0;
+    const int64_t p0 = chunk * t.pc, p1 = std::min(g.p, p0 + t.pc), np = p1 - p0, cols = nb * np;
+    const E* xg = xd + n0 * xs[0] + gi * g.cg * xs[1];
+    gemm::Block rhs{xg + p0 * xps, xs[1], xps};
     if (!identity) {
-      E* col = col_buf.get<E>(g.kg * np);
-      im2col(g, xg, xs + 1, g.cg, p0, p1, col, np, 1);
-      cols = gemm::Block{col, np, 1};
+      E* col = col_buf.get<E>(g.kg * cols);
+      for (int64_t i = 0; i < nb; ++i) im2col(g, xg + i * xs[0], xs + 1, g.cg, p0, p1, col + i * np, cols, 1);
+      rhs = gemm::Block{col, cols, 1};
     }
-    E* yg = yd + (n * g.co + gi * g.cog) * g.p + p0;
-    if (bd)
-      for (int64_t o = 0; o < g.cog; ++o) std::fill(yg + o * g.p, yg + o * g.p + np, bd[(gi * g.cog + o) * bs]);
-    gemm::product(dtype_of<T>(), false, g.cog, np, g.kg, gemm::Block{wd + gi * g.cog * ws0, ws0, ks}, cols,
-                  gemm::Out{yg, g.p, 1}, 1.0, bd ? 1.0 : 0.0);
+    A* c = out_buf.get<A>(g.cog * cols);
+    gemm::product(dtype_of<T>(), true, g.cog, cols, g.kg, gemm::Block{wd + gi * g.cog * ws0, ws0, ks}, rhs,
+                  gemm::Out{c, cols, 1}, 1.0, 0.0);
+    for (int64_t i = 0; i < nb; ++i)
+      for (int64_t o = 0; o < g.cog; ++o) {
+        const A b = bd ? A(load(bd[(gi * g.cog + o) * bs])) : A(0);
+        const A* src = c + o * cols + i * np;
+        T* dst = yd + ((n0 + i) * g.co + gi * g.cog + o) * g.p + p0;
+        if (bd)
+          for (int64_t p = 0; p < np; ++p) dst[p] = store<T>(src[p] + b);
+        else
+          for (int64_t p = 0; p < np; ++p) dst[p] = store<T>(src[p]);
+      }
   });
 }
 

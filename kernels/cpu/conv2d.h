@@ -161,10 +161,35 @@ void col2im(const Geometry& g, const A* col, int64_t ldk, int64_t cb, int64_t p0
       }
 }
 
-// Columns a scratch block of `rows` rows of `bytes`-byte elements holds (at least 1, at most p).
-inline int64_t chunk_columns(int64_t rows, int64_t bytes, int64_t p) {
-  const int64_t fit = kScratchBytes / std::max<int64_t>(1, rows * bytes);
-  return std::max<int64_t>(1, std::min(p, std::max<int64_t>(fit, 16)));
+// How a kernel walks the columns of the im2col matrix: `nb` whole images at a time when an image's
+// columns fit the scratch (several small images make one GEMM wide enough to run well), else one
+// image in chunks of `pc` columns. nb is capped so that a batch gives at least kMinUnits units of work
+// (for the threads); it depends on the shapes only.
+constexpr int64_t kMinUnits = 8;
+
+struct Tiles {
+  int64_t nb;      // images a unit
+  int64_t blocks;  // units along the batch: ceil(n / nb)
+  int64_t pc;      // columns a chunk (p when nb > 1)
+  int64_t chunks;  // chunks an image: ceil(p / pc)
+};
+
+// column_bytes: scratch a column takes; image_bytes: scratch an image takes besides its columns;
+// several: whether a unit may take several images.
+inline Tiles tile(int64_t n, int64_t p, int64_t column_bytes, int64_t image_bytes = 0, bool several = true) {
+  Tiles t;
+  const int64_t per_image = column_bytes * p + image_bytes;
+  if (several && per_image <= kScratchBytes) {
+    t.nb = std::max<int64_t>(1, std::min(kScratchBytes / std::max<int64_t>(1, per_image), (n + kMinUnits - 1) / kMinUnits));
+    t.pc = p;
+  } else {
+    t.nb = 1;
+    const int64_t room = std::max<int64_t>(kScratchBytes - image_bytes, kScratchBytes / 2);
+    t.pc = std::max<int64_t>(1, std::min(p, std::max<int64_t>(room / std::max<int64_t>(1, column_bytes), 16)));
+  }
+  t.blocks = (n + t.nb - 1) / t.nb;
+  t.chunks = (p + t.pc - 1) / t.pc;
+  return t;
 }
 
 // Runs fn(u) for u in [0, units): across threads when there are enough units (each unit's GEMM then
@@ -180,14 +205,25 @@ void run_units(int64_t units, Fn&& fn) {
   });
 }
 
-// The element at (i, j) of a matrix whose columns are the flattened (h, w) plane of a 4-d tensor:
-// base points at the first row, rs strides rows, and column p is at (p / ow) * s_h + (p % ow) * s_w.
-// Copies rows [0, m) x columns [p0, p1) into dst (row stride p1 - p0), for planes that are not flat.
+// Copies channels [0, m) x positions [p0, p1) of images [0, nb) of a 4-d tensor into dst as a [m, nb
+// (p1 - p0)] row-major matrix (image after image along a row). base points at channel 0 of image 0; s
+// are the tensor's element strides (n, c, h, w); ps the stride of a position when its (h, w) plane is
+// flat (see flat()), else 0.
 template <class E>
-void gather_plane(const E* base, int64_t rs, int64_t sh, int64_t sw, int64_t ow, int64_t m, int64_t p0, int64_t p1,
-                  E* dst) {
-  for (int64_t i = 0; i < m; ++i)
-    for (int64_t p = p0; p < p1; ++p) dst[i * (p1 - p0) + (p - p0)] = base[i * rs + (p / ow) * sh + (p % ow) * sw];
+void gather_columns(const E* base, const int64_t* s, int64_t ps, int64_t ow, int64_t m, int64_t nb, int64_t p0,
+                    int64_t p1, E* dst) {
+  const int64_t np = p1 - p0, cols = nb * np;
+  for (int64_t i = 0; i < nb; ++i)
+    for (int64_t c = 0; c < m; ++c) {
+      const E* src = base + i * s[0] + c * s[1];
+      E* d = dst + c * cols + i * np;
+      if (ps == 1)
+        std::memcpy(d, src + p0, size_t(np) * sizeof(E));
+      else if (ps != 0)
+        for (int64_t p = p0; p < p1; ++p) d[p - p0] = src[p * ps];
+      else
+        for (int64_t p = p0; p < p1; ++p) d[p - p0] = src[(p / ow) * s[2] + (p % ow) * s[3]];
+    }
 }
 
 // The weight as a [co, kg] matrix: its own storage when (ci, kh, kw) flatten to one stride, else a

@@ -1,6 +1,7 @@
 // conv2d backward with respect to the input: dx = col2im(w^T gy) per image and group. The GEMM gives
-// a block of the im2col-shaped gradient in float32 (float64 for float64), col2im adds it into a float32
-// accumulator of a block of input channels, and that block is rounded once into dx.
+// a block of the im2col-shaped gradient in float32 (float64 for float64) for one or several images,
+// col2im adds it into float32 accumulators of (a block of) their input channels, and those are rounded
+// once into dx.
 //
 // args: gy [N, CO, OH, OW], w [CO, C / groups, KH, KW], dx [N, C, H, W] (contiguous).
 #include "conv2d.h"
@@ -22,36 +23,46 @@ void backward_input(const Geometry& g, const mt_tensor& gy, const mt_tensor& w, 
   const E* gyd = static_cast<const E*>(gy.data) + gy.layout.offset;
   const int64_t* gs = gy.layout.strides;
   int64_t gps = 0;
-  const bool gy_flat = flat(gy.layout, 2, 2, &gps);
+  if (!flat(gy.layout, 2, 2, &gps)) gps = 0;
   T* dxd = static_cast<T*>(dx.data) + dx.layout.offset;
   const int64_t plane = g.h * g.w;
-  // Input channels a unit accumulates at once, so that their float32 planes fit the scratch.
-  const int64_t cbs = std::max<int64_t>(1, std::min<int64_t>(g.cg, kScratchBytes / std::max<int64_t>(1, plane * sizeof(A))));
-  const int64_t blocks = (g.cg + cbs - 1) / cbs;
-  run_units(g.n * g.groups * blocks, [&](int64_t u) {
-    const int64_t blk = u % blocks, gi = (u / blocks) % g.groups, n = u / (blocks * g.groups);
-    const int64_t c0 = blk * cbs, c1 = std::min(g.cg, c0 + cbs), cb = c1 - c0;
-    const int64_t kb = cb * g.kh * g.kw;
-    A* acc = acc_buf.get<A>(cb * plane);
-    std::fill(acc, acc + cb * plane, A(0));
-    const int64_t pc = chunk_columns(kb, sizeof(A), g.p);
-    const E* gyg = gyd + n * gs[0] + gi * g.cog * gs[1];
-    for (int64_t p0 = 0; p0 < g.p; p0 += pc) {
-      const int64_t p1 = std::min(g.p, p0 + pc), np = p1 - p0;
+  const int64_t col_bytes = g.kg * int64_t(sizeof(A)) + g.cog * int64_t(sizeof(E));
+  Tiles t = tile(g.n, g.p, col_bytes, g.cg * plane * int64_t(sizeof(A)));
+  // An image whose channels' float32 planes do not fit the scratch goes a block of channels at a time.
+  int64_t cbs = g.cg;
+  if (t.nb == 1 && g.cg * plane * int64_t(sizeof(A)) > kScratchBytes / 2) {
+    cbs = std::max<int64_t>(1, std::min<int64_t>(g.cg, kScratchBytes / 2 / std::max<int64_t>(1, plane * sizeof(A))));
+    t = tile(g.n, g.p, cbs * g.kh * g.kw * int64_t(sizeof(A)) + g.cog * int64_t(sizeof(E)), cbs * plane * int64_t(sizeof(A)),
+             false);
+  }
+  const int64_t cblocks = (g.cg + cbs - 1) / cbs;
+  run_units(t.blocks * g.groups * cblocks, [&](int64_t u) {
+    const int64_t cblk = u % cblocks, gi = (u / cblocks) % g.groups, blk = u / (cblocks * g.groups);
+    const int64_t n0 = blk * t.nb, nb = std::min(g.n, n0 + t.nb) - n0;
+    const int64_t c0 = cblk * cbs, cb = std::min(g.cg, c0 + cbs) - c0, kb = cb * g.kh * g.kw;
+    A* acc = acc_buf.get<A>(nb * cb * plane);
+    std::fill(acc, acc + nb * cb * plane, A(0));
+    const E* gyg = gyd + n0 * gs[0] + gi * g.cog * gs[1];
+    for (int64_t p0 = 0; p0 < g.p; p0 += t.pc) {
+      const int64_t p1 = std::min(g.p, p0 + t.pc), np = p1 - p0, cols = nb * np;
       gemm::Block rhs{gyg + p0 * gps, gs[1], gps};
-      if (!gy_flat) {
-        E* copy = gy_buf.get<E>(g.cog * np);
-        gather_plane(gyg, gs[1], gs[2], gs[3], g.ow, g.cog, p0, p1, copy);
-        rhs = gemm::Block{copy, np, 1};
+      if (nb > 1 || gps == 0) {
+        E* copy = gy_buf.get<E>(g.cog * cols);
+        gather_columns(gyg, gs, gps, g.ow, g.cog, nb, p0, p1, copy);
+        rhs = gemm::Block{copy, cols, 1};
       }
-      A* dcol = col_buf.get<A>(kb * np);
-      // w^T: row k of the block, column o, at w[o, c0 * kh * kw + k].
-      gemm::product(dtype_of<T>(), true, kb, np, g.cog, gemm::Block{wd + gi * g.cog * ws0 + c0 * g.kh * g.kw * ks, ks, ws0},
-                    rhs, gemm::Out{dcol, np, 1}, 1.0, 0.0);
-      col2im(g, dcol, np, cb, p0, p1, acc);
+      A* dcol = col_buf.get<A>(kb * cols);
+      // w^T: row k of the channel block, column o, at w[o, c0 * kh * kw + k].
+      gemm::product(dtype_of<T>(), true, kb, cols, g.cog,
+                    gemm::Block{wd + gi * g.cog * ws0 + c0 * g.kh * g.kw * ks, ks, ws0}, rhs, gemm::Out{dcol, cols, 1},
+                    1.0, 0.0);
+      for (int64_t i = 0; i < nb; ++i) col2im(g, dcol + i * np, cols, cb, p0, p1, acc + i * cb * plane);
     }
-    T* out = dxd + (n * g.c + gi * g.cg + c0) * plane;
-    for (int64_t i = 0; i < cb * plane; ++i) out[i] = store<T>(acc[i]);
+    for (int64_t i = 0; i < nb; ++i) {
+      T* out = dxd + ((n0 + i) * g.c + gi * g.cg + c0) * plane;
+      const A* a = acc + i * cb * plane;
+      for (int64_t e = 0; e < cb * plane; ++e) out[e] = store<T>(a[e]);
+    }
   });
 }
 

@@ -1,8 +1,8 @@
 // conv2d backward with respect to the weight: dw[o, k] = sum over images n and positions p of
-// gy[n, o, p] col_n[k, p], per group. The sum over n and p is cut into a fixed number of slices (a
-// function of the shapes only, so the bits do not depend on the thread count); each slice sums its
-// blocks of im2col columns into its own float32 (float64) partial through the GEMM, and the partials
-// are added in order and rounded once into dw.
+// gy[n, o, p] col_n[k, p], per group. The work is cut into units of im2col columns (several images, or
+// a chunk of one, see conv2d.h) and the units into a fixed number of slices (a function of the shapes
+// only, so the bits do not depend on the thread count); each slice sums its units into its own float32
+// (float64) partial through the GEMM, and the partials are added in order and rounded once into dw.
 //
 // args: gy [N, CO, OH, OW], x [N, C, H, W], dw [CO, C / groups, KH, KW] (contiguous).
 #include "conv2d.h"
@@ -26,35 +26,35 @@ void backward_weight(const Geometry& g, const mt_tensor& gy, const mt_tensor& x,
   const E* gyd = static_cast<const E*>(gy.data) + gy.layout.offset;
   const int64_t* gs = gy.layout.strides;
   int64_t gps = 0;
-  const bool gy_flat = flat(gy.layout, 2, 2, &gps);
+  if (!flat(gy.layout, 2, 2, &gps)) gps = 0;
   const int64_t wsize = g.co * g.kg;
-  const int64_t pc = chunk_columns(g.kg, sizeof(E), g.p);
-  const int64_t chunks = (g.p + pc - 1) / pc;
-  const int64_t units = g.n * chunks;
+  const Tiles t = tile(g.n, g.p, (g.kg + g.cog) * int64_t(sizeof(E)));
+  const int64_t units = t.blocks * t.chunks;
   const int64_t by_memory = std::max<int64_t>(1, kPartialBytes / std::max<int64_t>(1, wsize * int64_t(sizeof(A))));
   const int64_t slices = std::max<int64_t>(1, std::min({units, kMaxSlices, by_memory}));
   std::vector<A> partial(size_t(slices * wsize), A(0));
-  auto slice = [&](int64_t s) {
+  run_units(slices, [&](int64_t s) {
     A* part = partial.data() + s * wsize;
     for (int64_t u = s * units / slices; u < (s + 1) * units / slices; ++u) {
-      const int64_t n = u / chunks, p0 = (u % chunks) * pc, p1 = std::min(g.p, p0 + pc), np = p1 - p0;
+      const int64_t n0 = (u / t.chunks) * t.nb, nb = std::min(g.n, n0 + t.nb) - n0;
+      const int64_t p0 = (u % t.chunks) * t.pc, p1 = std::min(g.p, p0 + t.pc), np = p1 - p0, cols = nb * np;
       for (int64_t gi = 0; gi < g.groups; ++gi) {
-        // The columns transposed, [np, kg], so that the GEMM reads them as a row-major right operand.
-        E* colt = col_buf.get<E>(np * g.kg);
-        im2col(g, xd + n * xs[0] + gi * g.cg * xs[1], xs + 1, g.cg, p0, p1, colt, 1, g.kg);
-        const E* gyg = gyd + n * gs[0] + gi * g.cog * gs[1];
+        // The columns transposed, [cols, kg], so that the GEMM reads them as a row-major right operand.
+        E* colt = col_buf.get<E>(cols * g.kg);
+        const E* xg = xd + n0 * xs[0] + gi * g.cg * xs[1];
+        for (int64_t i = 0; i < nb; ++i) im2col(g, xg + i * xs[0], xs + 1, g.cg, p0, p1, colt + i * np * g.kg, 1, g.kg);
+        const E* gyg = gyd + n0 * gs[0] + gi * g.cog * gs[1];
         gemm::Block lhs{gyg + p0 * gps, gs[1], gps};
-        if (!gy_flat) {
-          E* copy = gy_buf.get<E>(g.cog * np);
-          gather_plane(gyg, gs[1], gs[2], gs[3], g.ow, g.cog, p0, p1, copy);
-          lhs = gemm::Block{copy, np, 1};
+        if (nb > 1 || gps == 0) {
+          E* copy = gy_buf.get<E>(g.cog * cols);
+          gather_columns(gyg, gs, gps, g.ow, g.cog, nb, p0, p1, copy);
+          lhs = gemm::Block{copy, cols, 1};
         }
-        gemm::product(dtype_of<T>(), true, g.cog, g.kg, np, lhs, gemm::Block{colt, g.kg, 1},
+        gemm::product(dtype_of<T>(), true, g.cog, g.kg, cols, lhs, gemm::Block{colt, g.kg, 1},
                       gemm::Out{part + gi * g.cog * g.kg, g.kg, 1}, 1.0, 1.0);
       }
     }
-  };
-  run_units(slices, slice);
+  });
   T* out = static_cast<T*>(dw.data) + dw.layout.offset;
   parallel_for(wsize, 4096, [&](int64_t a, int64_t b) {
     for (int64_t i = a; i < b; ++i) {
