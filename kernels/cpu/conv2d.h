@@ -92,43 +92,50 @@ inline void valid_range(int64_t out, int64_t size, int64_t s, int64_t pad, int64
   *hi = std::max(std::min<int64_t>(h + 1, out), *lo);
 }
 
-// dst[k * ldk + (p - p0) * ldp] = x[channel c0 + ci, ih, iw] (0 in the padding) for the rows k = (ci,
-// kh, kw) of `cg` channels and the output positions p in [p0, p1). `x` points at the image's first
-// channel of the group; xs are its element strides (c, h, w).
+// Calls seg(oh, a, b) for the output rows oh that positions [p0, p1) touch, with [a, b) the columns
+// of row oh in the range.
+template <class Seg>
+inline void for_rows(const Geometry& g, int64_t p0, int64_t p1, Seg&& seg) {
+  if (p1 <= p0) return;
+  const int64_t first = p0 / g.ow, last = (p1 - 1) / g.ow;
+  for (int64_t oh = first; oh <= last; ++oh)
+    seg(oh, oh == first ? p0 - oh * g.ow : 0, oh == last ? p1 - oh * g.ow : g.ow);
+}
+
+// dst[k * ldk + (p - p0)] = x[ci, ih, iw] (0 in the padding) for the rows k = (ci, kh, kw) of `cg`
+// channels and the output positions p in [p0, p1). x points at the image's first channel of the
+// group; xs are its element strides (c, h, w).
 template <class E>
 void im2col(const Geometry& g, const E* x, const int64_t* xs, int64_t cg, int64_t p0, int64_t p1, E* dst,
-            int64_t ldk, int64_t ldp) {
+            int64_t ldk) {
   const E zero = E(0);
-  for (int64_t ci = 0; ci < cg; ++ci)
-    for (int64_t kh = 0; kh < g.kh; ++kh)
-      for (int64_t kw = 0; kw < g.kw; ++kw) {
-        E* row = dst + ((ci * g.kh + kh) * g.kw + kw) * ldk;
-        int64_t wlo, whi;
-        valid_range(g.ow, g.w, g.sw, g.pw, kw, g.dw, &wlo, &whi);
-        for (int64_t p = p0; p < p1;) {
-          const int64_t oh = p / g.ow, ow0 = p % g.ow;
-          const int64_t ow1 = std::min(g.ow, ow0 + (p1 - p));
-          E* d = row + (p - p0) * ldp;
+  const int64_t step = g.sw * xs[2];
+  for (int64_t kw = 0; kw < g.kw; ++kw) {
+    int64_t wlo, whi;
+    valid_range(g.ow, g.w, g.sw, g.pw, kw, g.dw, &wlo, &whi);
+    const int64_t woff = (kw * g.dw - g.pw) * xs[2];
+    for (int64_t ci = 0; ci < cg; ++ci)
+      for (int64_t kh = 0; kh < g.kh; ++kh) {
+        E* row = dst + ((ci * g.kh + kh) * g.kw + kw) * ldk - p0;
+        const E* plane = x + ci * xs[0] + woff;
+        for_rows(g, p0, p1, [&](int64_t oh, int64_t a, int64_t b) {
+          E* d = row + oh * g.ow;
           const int64_t ih = oh * g.sh - g.ph + kh * g.dh;
           if (ih < 0 || ih >= g.h) {
-            for (int64_t o = ow0; o < ow1; ++o) d[(o - ow0) * ldp] = zero;
-          } else {
-            const int64_t a = std::max(ow0, wlo), b = std::min(ow1, whi);
-            const E* src = x + ci * xs[0] + ih * xs[1] + (kw * g.dw - g.pw) * xs[2];
-            int64_t o = ow0;
-            for (; o < a; ++o) d[(o - ow0) * ldp] = zero;
-            const int64_t step = g.sw * xs[2];
-            if (ldp == 1 && step == 1 && b > a) {
-              std::memcpy(d + (a - ow0), src + a, size_t(b - a) * sizeof(E));
-              o = b;
-            } else {
-              for (; o < b; ++o) d[(o - ow0) * ldp] = src[o * step];
-            }
-            for (o = std::max(o, b); o < ow1; ++o) d[(o - ow0) * ldp] = zero;
+            std::fill(d + a, d + b, zero);
+            return;
           }
-          p += ow1 - ow0;
-        }
+          const int64_t lo = std::min(std::max(a, wlo), b), hi = std::max(std::min(b, whi), lo);
+          std::fill(d + a, d + lo, zero);
+          const E* src = plane + ih * xs[1];
+          if (step == 1)
+            std::memcpy(d + lo, src + lo, size_t(hi - lo) * sizeof(E));
+          else
+            for (int64_t o = lo; o < hi; ++o) d[o] = src[o * step];
+          std::fill(d + hi, d + b, zero);
+        });
       }
+  }
 }
 
 // The adjoint of im2col: acc[ci, ih, iw] += col[k * ldk + (p - p0)] for every (k, p) that im2col
@@ -136,29 +143,27 @@ void im2col(const Geometry& g, const E* x, const int64_t* xs, int64_t cg, int64_
 // those cb channels.
 template <class A>
 void col2im(const Geometry& g, const A* col, int64_t ldk, int64_t cb, int64_t p0, int64_t p1, A* acc) {
-  for (int64_t ci = 0; ci < cb; ++ci)
-    for (int64_t kh = 0; kh < g.kh; ++kh)
-      for (int64_t kw = 0; kw < g.kw; ++kw) {
-        const A* row = col + ((ci * g.kh + kh) * g.kw + kw) * ldk;
-        A* plane = acc + ci * g.h * g.w;
-        int64_t wlo, whi;
-        valid_range(g.ow, g.w, g.sw, g.pw, kw, g.dw, &wlo, &whi);
-        for (int64_t p = p0; p < p1;) {
-          const int64_t oh = p / g.ow, ow0 = p % g.ow;
-          const int64_t ow1 = std::min(g.ow, ow0 + (p1 - p));
+  for (int64_t kw = 0; kw < g.kw; ++kw) {
+    int64_t wlo, whi;
+    valid_range(g.ow, g.w, g.sw, g.pw, kw, g.dw, &wlo, &whi);
+    const int64_t woff = kw * g.dw - g.pw;
+    for (int64_t ci = 0; ci < cb; ++ci)
+      for (int64_t kh = 0; kh < g.kh; ++kh) {
+        const A* row = col + ((ci * g.kh + kh) * g.kw + kw) * ldk - p0;
+        A* plane = acc + ci * g.h * g.w + woff;
+        for_rows(g, p0, p1, [&](int64_t oh, int64_t a, int64_t b) {
           const int64_t ih = oh * g.sh - g.ph + kh * g.dh;
-          if (ih >= 0 && ih < g.h) {
-            const int64_t a = std::max(ow0, wlo), b = std::min(ow1, whi);
-            const A* s = row + (p - p0) - ow0;
-            A* d = plane + ih * g.w + kw * g.dw - g.pw;
-            if (g.sw == 1)
-              for (int64_t o = a; o < b; ++o) d[o] += s[o];
-            else
-              for (int64_t o = a; o < b; ++o) d[o * g.sw] += s[o];
-          }
-          p += ow1 - ow0;
-        }
+          if (ih < 0 || ih >= g.h) return;
+          const int64_t lo = std::max(a, wlo), hi = std::min(b, whi);
+          const A* s = row + oh * g.ow;
+          A* d = plane + ih * g.w;
+          if (g.sw == 1)
+            for (int64_t o = lo; o < hi; ++o) d[o] += s[o];
+          else
+            for (int64_t o = lo; o < hi; ++o) d[o * g.sw] += s[o];
+        });
       }
+  }
 }
 
 // How a kernel walks the columns of the im2col matrix: `nb` whole images at a time when an image's

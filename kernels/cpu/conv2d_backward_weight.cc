@@ -1,5 +1,6 @@
 // conv2d backward with respect to the weight: dw[o, k] = sum over images n and positions p of
-// gy[n, o, p] col_n[k, p], per group. The work is cut into units of im2col columns (several images, or
+// gy[n, o, p] col_n[k, p], per group, computed transposed (dw^T = col gy^T, so that the GEMM reads the
+// im2col block row-major). The work is cut into units of im2col columns (several images, or
 // a chunk of one, see conv2d.h) and the units into a fixed number of slices (a function of the shapes
 // only, so the bits do not depend on the thread count); each slice sums its units into its own float32
 // (float64) partial through the GEMM, and the partials are added in order and rounded once into dw.
@@ -39,27 +40,30 @@ void backward_weight(const Geometry& g, const mt_tensor& gy, const mt_tensor& x,
       const int64_t n0 = (u / t.chunks) * t.nb, nb = std::min(g.n, n0 + t.nb) - n0;
       const int64_t p0 = (u % t.chunks) * t.pc, p1 = std::min(g.p, p0 + t.pc), np = p1 - p0, cols = nb * np;
       for (int64_t gi = 0; gi < g.groups; ++gi) {
-        // The columns transposed, [cols, kg], so that the GEMM reads them as a row-major right operand.
-        E* colt = col_buf.get<E>(cols * g.kg);
+        E* col = col_buf.get<E>(g.kg * cols);
         const E* xg = xd + n0 * xs[0] + gi * g.cg * xs[1];
-        for (int64_t i = 0; i < nb; ++i) im2col(g, xg + i * xs[0], xs + 1, g.cg, p0, p1, colt + i * np * g.kg, 1, g.kg);
+        for (int64_t i = 0; i < nb; ++i) im2col(g, xg + i * xs[0], xs + 1, g.cg, p0, p1, col + i * np, cols);
         const E* gyg = gyd + n0 * gs[0] + gi * g.cog * gs[1];
-        gemm::Block lhs{gyg + p0 * gps, gs[1], gps};
+        // gy^T: row p, column o.
+        gemm::Block rhs{gyg + p0 * gps, gps, gs[1]};
         if (nb > 1 || gps == 0) {
           E* copy = gy_buf.get<E>(g.cog * cols);
           gather_columns(gyg, gs, gps, g.ow, g.cog, nb, p0, p1, copy);
-          lhs = gemm::Block{copy, cols, 1};
+          rhs = gemm::Block{copy, 1, cols};
         }
-        gemm::product(dtype_of<T>(), true, g.cog, g.kg, cols, lhs, gemm::Block{colt, g.kg, 1},
-                      gemm::Out{part + gi * g.cog * g.kg, g.kg, 1}, 1.0, 1.0);
+        gemm::product(dtype_of<T>(), true, g.kg, g.cog, cols, gemm::Block{col, cols, 1}, rhs,
+                      gemm::Out{part + gi * g.kg * g.cog, g.cog, 1}, 1.0, 1.0);
       }
     }
   });
+  // The partials are [groups, kg, cog]; dw is [groups, cog, kg].
   T* out = static_cast<T*>(dw.data) + dw.layout.offset;
   parallel_for(wsize, 4096, [&](int64_t a, int64_t b) {
     for (int64_t i = a; i < b; ++i) {
-      A v = partial[size_t(i)];
-      for (int64_t s = 1; s < slices; ++s) v += partial[size_t(s * wsize + i)];
+      const int64_t gi = i / (g.cog * g.kg), o = (i / g.kg) % g.cog, k = i % g.kg;
+      const int64_t at = (gi * g.kg + k) * g.cog + o;
+      A v = partial[size_t(at)];
+      for (int64_t s = 1; s < slices; ++s) v += partial[size_t(s * wsize + at)];
       out[i] = store<T>(v);
     }
   });

@@ -25,7 +25,15 @@ const LAYERS = [
 ];
 const options = { stride: 2, padding: 1 };
 const info = backendInfo();
-console.log(JSON.stringify({ bench: 'env', impl: 'mantissa', isa: info.isa, threads: info.threads, node: process.version }));
+console.log(
+  JSON.stringify({
+    bench: 'env',
+    impl: 'mantissa',
+    isa: info.isa,
+    threads: info.threads,
+    node: process.version,
+  }),
+);
 
 function best(fn) {
   fn();
