@@ -16,6 +16,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "conv2d_simd.h"
 #include "kernel.h"
 #include "parallel.h"
 
@@ -102,39 +103,80 @@ inline void for_rows(const Geometry& g, int64_t p0, int64_t p1, Seg&& seg) {
     seg(oh, oh == first ? p0 - oh * g.ow : 0, oh == last ? p1 - oh * g.ow : g.ow);
 }
 
+// Rows [0, rows) of output columns [0, ow): d[r * ow + o] = src[r * sld + o * step] for o in [lo, hi),
+// 0 outside.
+template <class E>
+inline void copy_rows(E* d, int64_t ow, const E* src, int64_t sld, int64_t step, int64_t rows, int64_t lo,
+                      int64_t hi, const Stride2* s2) {
+  if (rows <= 0) return;
+  if (hi > lo && step == 2 && s2 && (sizeof(E) == 4 || sizeof(E) == 2)) {
+    if (sizeof(E) == 4)
+      s2->gather32(reinterpret_cast<uint32_t*>(d + lo), ow, reinterpret_cast<const uint32_t*>(src + 2 * lo), sld,
+                   rows, hi - lo);
+    else
+      s2->gather16(reinterpret_cast<uint16_t*>(d + lo), ow, reinterpret_cast<const uint16_t*>(src + 2 * lo), sld,
+                   rows, hi - lo);
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t o = 0; o < lo; ++o) d[r * ow + o] = E(0);
+      for (int64_t o = hi; o < ow; ++o) d[r * ow + o] = E(0);
+    }
+    return;
+  }
+  for (int64_t r = 0; r < rows; ++r, d += ow, src += sld) {
+    int64_t o = 0;
+    for (; o < lo; ++o) d[o] = E(0);
+    if (step == 1)
+      for (; o < hi; ++o) d[o] = src[o];
+    else
+      for (; o < hi; ++o) d[o] = src[o * step];
+    for (; o < ow; ++o) d[o] = E(0);
+  }
+}
+
 // dst[k * ldk + (p - p0)] = x[ci, ih, iw] (0 in the padding) for the rows k = (ci, kh, kw) of `cg`
 // channels and the output positions p in [p0, p1). x points at the image's first channel of the
 // group; xs are its element strides (c, h, w).
 template <class E>
 void im2col(const Geometry& g, const E* x, const int64_t* xs, int64_t cg, int64_t p0, int64_t p1, E* dst,
             int64_t ldk) {
-  const E zero = E(0);
+  if (p1 <= p0) return;
   const int64_t step = g.sw * xs[2];
+  const Stride2* s2 = stride2();
+  const int64_t first = p0 / g.ow, last = (p1 - 1) / g.ow;
+  // Whole output rows [r0, r1); the first and last rows may be partial.
+  const int64_t r0 = p0 == first * g.ow ? first : first + 1;
+  const int64_t r1 = p1 == (last + 1) * g.ow ? last + 1 : last;
   for (int64_t kw = 0; kw < g.kw; ++kw) {
     int64_t wlo, whi;
     valid_range(g.ow, g.w, g.sw, g.pw, kw, g.dw, &wlo, &whi);
     const int64_t woff = (kw * g.dw - g.pw) * xs[2];
-    for (int64_t ci = 0; ci < cg; ++ci)
-      for (int64_t kh = 0; kh < g.kh; ++kh) {
+    for (int64_t kh = 0; kh < g.kh; ++kh) {
+      int64_t hlo, hhi;  // output rows whose input row is inside the image
+      valid_range(g.oh, g.h, g.sh, g.ph, kh, g.dh, &hlo, &hhi);
+      const int64_t hoff = (kh * g.dh - g.ph) * xs[1];
+      for (int64_t ci = 0; ci < cg; ++ci) {
         E* row = dst + ((ci * g.kh + kh) * g.kw + kw) * ldk - p0;
-        const E* plane = x + ci * xs[0] + woff;
-        for_rows(g, p0, p1, [&](int64_t oh, int64_t a, int64_t b) {
+        const E* plane = x + ci * xs[0] + woff + hoff;
+        // A partial row: columns [a, b) of output row oh.
+        auto partial = [&](int64_t oh, int64_t a, int64_t b) {
           E* d = row + oh * g.ow;
-          const int64_t ih = oh * g.sh - g.ph + kh * g.dh;
-          if (ih < 0 || ih >= g.h) {
-            std::fill(d + a, d + b, zero);
+          if (oh < hlo || oh >= hhi) {
+            std::fill(d + a, d + b, E(0));
             return;
           }
-          const int64_t lo = std::min(std::max(a, wlo), b), hi = std::max(std::min(b, whi), lo);
-          std::fill(d + a, d + lo, zero);
-          const E* src = plane + ih * xs[1];
-          if (step == 1)
-            std::memcpy(d + lo, src + lo, size_t(hi - lo) * sizeof(E));
-          else
-            for (int64_t o = lo; o < hi; ++o) d[o] = src[o * step];
-          std::fill(d + hi, d + b, zero);
-        });
+          const E* src = plane + oh * g.sh * xs[1];
+          for (int64_t o = a; o < b; ++o) d[o] = o >= wlo && o < whi ? src[o * step] : E(0);
+        };
+        if (r0 > first) partial(first, p0 - first * g.ow, first == last ? p1 - first * g.ow : g.ow);
+        if (r1 > r0) {
+          const int64_t v0 = std::min(std::max(r0, hlo), r1), v1 = std::max(std::min(r1, hhi), v0);
+          std::fill(row + r0 * g.ow, row + v0 * g.ow, E(0));
+          copy_rows(row + v0 * g.ow, g.ow, plane + v0 * g.sh * xs[1], g.sh * xs[1], step, v1 - v0, wlo, whi, s2);
+          std::fill(row + v1 * g.ow, row + r1 * g.ow, E(0));
+        }
+        if (r1 <= last && (last > first || r0 == first)) partial(last, 0, p1 - last * g.ow);
       }
+    }
   }
 }
 
