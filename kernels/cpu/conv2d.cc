@@ -38,7 +38,10 @@ void forward(const Geometry& g, const mt_tensor& x, const mt_tensor& w, const mt
     gemm::Block rhs{xg + p0 * xps, xs[1], xps};
     if (!identity) {
       E* col = col_buf.get<E>(g.kg * cols);
-      for (int64_t i = 0; i < nb; ++i) im2col(g, xg + i * xs[0], xs + 1, g.cg, p0, p1, col + i * np, cols);
+      if (np == g.p)
+        im2col_images(g, xg, xs, nb, g.cg, col, cols);
+      else
+        im2col(g, xg, xs + 1, g.cg, p0, p1, col, cols);
       rhs = gemm::Block{col, cols, 1};
     }
     A* c = out_buf.get<A>(g.cog * cols);

@@ -58,10 +58,36 @@ void gather16(uint16_t* d, int64_t dld, const uint16_t* s, int64_t sld, int64_t 
   }
 }
 
+// The planes of one kernel tap for `count` images (see Stride2::planes32).
+template <class E, class Gather>
+void planes(E* d, int64_t dimg, const E* s, int64_t simg, int64_t sld, int64_t count, int64_t oh, int64_t v0,
+            int64_t v1, int64_t ow, int64_t lo, int64_t hi, Gather gather) {
+  for (int64_t i = 0; i < count; ++i, d += dimg, s += simg) {
+    for (int64_t e = 0; e < v0 * ow; ++e) d[e] = 0;
+    E* row = d + v0 * ow;
+    for (int64_t r = v0; r < v1; ++r, row += ow) {
+      for (int64_t o = 0; o < lo; ++o) row[o] = 0;
+      for (int64_t o = hi; o < ow; ++o) row[o] = 0;
+    }
+    if (hi > lo) gather(d + v0 * ow + lo, ow, s + v0 * sld + 2 * lo, sld, v1 - v0, hi - lo);
+    for (int64_t e = v1 * ow; e < oh * ow; ++e) d[e] = 0;
+  }
+}
+
+void planes32(uint32_t* d, int64_t dimg, const uint32_t* s, int64_t simg, int64_t sld, int64_t count, int64_t oh,
+              int64_t v0, int64_t v1, int64_t ow, int64_t lo, int64_t hi) {
+  planes(d, dimg, s, simg, sld, count, oh, v0, v1, ow, lo, hi, gather32);
+}
+
+void planes16(uint16_t* d, int64_t dimg, const uint16_t* s, int64_t simg, int64_t sld, int64_t count, int64_t oh,
+              int64_t v0, int64_t v1, int64_t ow, int64_t lo, int64_t hi) {
+  planes(d, dimg, s, simg, sld, count, oh, v0, v1, ow, lo, hi, gather16);
+}
+
 }  // namespace
 
 const Stride2* stride2_avx512() {
-  static const Stride2 k{gather16, gather32};
+  static const Stride2 k{gather16, gather32, planes16, planes32};
   return &k;
 }
 

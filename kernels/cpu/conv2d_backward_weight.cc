@@ -42,7 +42,10 @@ void backward_weight(const Geometry& g, const mt_tensor& gy, const mt_tensor& x,
       for (int64_t gi = 0; gi < g.groups; ++gi) {
         E* col = col_buf.get<E>(g.kg * cols);
         const E* xg = xd + n0 * xs[0] + gi * g.cg * xs[1];
-        for (int64_t i = 0; i < nb; ++i) im2col(g, xg + i * xs[0], xs + 1, g.cg, p0, p1, col + i * np, cols);
+        if (np == g.p)
+          im2col_images(g, xg, xs, nb, g.cg, col, cols);
+        else
+          im2col(g, xg, xs + 1, g.cg, p0, p1, col, cols);
         const E* gyg = gyd + n0 * gs[0] + gi * g.cog * gs[1];
         // gy^T: row p, column o.
         gemm::Block rhs{gyg + p0 * gps, gps, gs[1]};
