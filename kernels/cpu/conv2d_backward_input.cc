@@ -56,7 +56,10 @@ void backward_input(const Geometry& g, const mt_tensor& gy, const mt_tensor& w, 
       gemm::product(dtype_of<T>(), true, kb, cols, g.cog,
                     gemm::Block{wd + gi * g.cog * ws0 + c0 * g.kh * g.kw * ks, ks, ws0}, rhs, gemm::Out{dcol, cols, 1},
                     1.0, 0.0);
-      for (int64_t i = 0; i < nb; ++i) col2im(g, dcol + i * np, cols, cb, p0, p1, acc + i * cb * plane);
+      if (np == g.p)
+        col2im_images(g, dcol, cols, nb, cb, acc);
+      else
+        col2im(g, dcol, cols, cb, p0, p1, acc);
     }
     for (int64_t i = 0; i < nb; ++i) {
       T* out = dxd + ((n0 + i) * g.c + gi * g.cg + c0) * plane;

@@ -126,6 +126,7 @@ const SHAPES: Shape[] = [
   // one large image: chunks of columns that start and end inside output rows, channel blocks
   { name: 'large image', x: [1, 5, 120, 123], w: [3, 5, 3, 3], o: { padding: 1, dilation: [2, 1] } },
   { name: 'large image 1x1', x: [2, 3, 150, 151], w: [4, 3, 1, 1], o: {} },
+  { name: 'large image stride 2', x: [1, 3, 141, 133], w: [4, 3, 3, 3], o: { stride: 2, padding: 1 } },
   {
     name: 'large image stride 3',
     x: [1, 4, 131, 97],
