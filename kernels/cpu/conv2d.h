@@ -242,25 +242,29 @@ void col2im(const Geometry& g, const A* col, int64_t ldk, int64_t cb, int64_t p0
 }
 
 // col2im of `count` whole images: acc[i * cb * h * w + (ci, ih, iw)] += col[k * ldk + i * p + q], the
-// loops of col2im without the bookkeeping of partial rows.
+// loops of col2im without the bookkeeping of partial rows, taps innermost so that each accumulator
+// plane stays in cache while every tap adds to it.
 template <class A>
 void col2im_images(const Geometry& g, const A* col, int64_t ldk, int64_t count, int64_t cb, A* acc) {
-  const int64_t plane = g.h * g.w;
-  for (int64_t kw = 0; kw < g.kw; ++kw) {
-    int64_t wlo, whi;
-    valid_range(g.ow, g.w, g.sw, g.pw, kw, g.dw, &wlo, &whi);
-    const int64_t woff = kw * g.dw - g.pw;
-    for (int64_t kh = 0; kh < g.kh; ++kh) {
-      int64_t hlo, hhi;
-      valid_range(g.oh, g.h, g.sh, g.ph, kh, g.dh, &hlo, &hhi);
-      const int64_t hoff = kh * g.dh - g.ph;
-      for (int64_t ci = 0; ci < cb; ++ci) {
-        const A* row = col + ((ci * g.kh + kh) * g.kw + kw) * ldk;
-        for (int64_t i = 0; i < count; ++i) {
-          A* base = acc + (i * cb + ci) * plane + woff;
-          const A* src = row + i * g.p;
-          for (int64_t oh = hlo; oh < hhi; ++oh) {
-            A* d = base + (oh * g.sh + hoff) * g.w;
+  const int64_t plane = g.h * g.w, taps = g.kh * g.kw;
+  std::vector<int64_t> range(size_t(taps * 4));  // per tap: first and end output row, column
+  for (int64_t kh = 0; kh < g.kh; ++kh)
+    for (int64_t kw = 0; kw < g.kw; ++kw) {
+      int64_t* r = &range[size_t((kh * g.kw + kw) * 4)];
+      valid_range(g.oh, g.h, g.sh, g.ph, kh, g.dh, &r[0], &r[1]);
+      valid_range(g.ow, g.w, g.sw, g.pw, kw, g.dw, &r[2], &r[3]);
+    }
+  for (int64_t ci = 0; ci < cb; ++ci)
+    for (int64_t i = 0; i < count; ++i) {
+      A* dst = acc + (i * cb + ci) * plane;
+      for (int64_t kh = 0; kh < g.kh; ++kh)
+        for (int64_t kw = 0; kw < g.kw; ++kw) {
+          const int64_t* r = &range[size_t((kh * g.kw + kw) * 4)];
+          const A* src = col + ((ci * g.kh + kh) * g.kw + kw) * ldk + i * g.p;
+          A* base = dst + (kh * g.dh - g.ph) * g.w + kw * g.dw - g.pw;
+          const int64_t wlo = r[2], whi = r[3];
+          for (int64_t oh = r[0]; oh < r[1]; ++oh) {
+            A* d = base + oh * g.sh * g.w;
             const A* s = src + oh * g.ow;
             if (g.sw == 1)
               for (int64_t o = wlo; o < whi; ++o) d[o] += s[o];
@@ -270,9 +274,7 @@ void col2im_images(const Geometry& g, const A* col, int64_t ldk, int64_t count, 
               for (int64_t o = wlo; o < whi; ++o) d[o * g.sw] += s[o];
           }
         }
-      }
     }
-  }
 }
 
 // How a kernel walks the columns of the im2col matrix: `nb` whole images at a time when an image's
