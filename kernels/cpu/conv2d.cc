@@ -14,7 +14,8 @@ namespace {
 thread_local Scratch col_buf, out_buf;
 
 template <class T>
-void forward(const Geometry& g, const mt_tensor& x, const mt_tensor& w, const mt_tensor* bias, const mt_tensor& y) {
+bool forward(const Geometry& g, const mt_tensor& x, const mt_tensor& w, const mt_tensor* bias, const mt_tensor& y) {
+  std::atomic<bool> oom{false};  // a GEMM could not get its packing buffers
   using E = typename Bits<T>::type;
   using A = Acc<T>;
   const E* xd = static_cast<const E*>(x.data) + x.layout.offset;
@@ -45,8 +46,8 @@ void forward(const Geometry& g, const mt_tensor& x, const mt_tensor& w, const mt
       rhs = gemm::Block{col, cols, 1};
     }
     A* c = out_buf.get<A>(g.cog * cols);
-    gemm::product(dtype_of<T>(), true, g.cog, cols, g.kg, gemm::Block{wd + gi * g.cog * ws0, ws0, ks}, rhs,
-                  gemm::Out{c, cols, 1}, 1.0, 0.0);
+    if (!gemm::product(dtype_of<T>(), true, g.cog, cols, g.kg, gemm::Block{wd + gi * g.cog * ws0, ws0, ks}, rhs,
+                  gemm::Out{c, cols, 1}, 1.0, 0.0)) oom = true;
     for (int64_t i = 0; i < nb; ++i)
       for (int64_t o = 0; o < g.cog; ++o) {
         const A b = bd ? A(load(bd[(gi * g.cog + o) * bs])) : A(0);
@@ -58,6 +59,7 @@ void forward(const Geometry& g, const mt_tensor& x, const mt_tensor& w, const mt
           for (int64_t p = 0; p < np; ++p) dst[p] = store<T>(src[p]);
       }
   });
+  return !oom;
 }
 
 }  // namespace
@@ -81,6 +83,8 @@ extern "C" mt_status mt_k_conv2d(mt_tensor* args, int32_t nargs, const double* a
     return fail(err, MT_ERR_SHAPE, "%s: expected bias [%lld], got a %d-d bias of %lld elements", op, (long long)g.co,
                 bias->layout.ndim, (long long)numel(bias->layout));
   if (!is_contiguous(y.layout)) return fail(err, MT_ERR_INVALID_ARGUMENT, "%s: expected a contiguous output", op);
-  conv::dispatch_float(y.dtype, [&](auto t) { conv::forward<decltype(t)>(g, x, w, bias, y); });
+  bool ok = true;
+  conv::dispatch_float(y.dtype, [&](auto t) { ok = conv::forward<decltype(t)>(g, x, w, bias, y); });
+  if (!ok) return fail(err, MT_ERR_OUT_OF_MEMORY, "%s: out of memory for the GEMM's packing buffers", op);
   return MT_OK;
 }

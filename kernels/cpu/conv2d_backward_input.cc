@@ -14,7 +14,8 @@ namespace {
 thread_local Scratch col_buf, acc_buf, gy_buf;
 
 template <class T>
-void backward_input(const Geometry& g, const mt_tensor& gy, const mt_tensor& w, const mt_tensor& dx) {
+bool backward_input(const Geometry& g, const mt_tensor& gy, const mt_tensor& w, const mt_tensor& dx) {
+  std::atomic<bool> oom{false};  // a GEMM could not get its packing buffers
   using E = typename Bits<T>::type;
   using A = Acc<T>;
   std::vector<E> wcopy;
@@ -53,9 +54,9 @@ void backward_input(const Geometry& g, const mt_tensor& gy, const mt_tensor& w, 
       }
       A* dcol = col_buf.get<A>(kb * cols);
       // w^T: row k of the channel block, column o, at w[o, c0 * kh * kw + k].
-      gemm::product(dtype_of<T>(), true, kb, cols, g.cog,
+      if (!gemm::product(dtype_of<T>(), true, kb, cols, g.cog,
                     gemm::Block{wd + gi * g.cog * ws0 + c0 * g.kh * g.kw * ks, ks, ws0}, rhs, gemm::Out{dcol, cols, 1},
-                    1.0, 0.0);
+                    1.0, 0.0)) oom = true;
       if (np == g.p)
         col2im_images(g, dcol, cols, nb, cb, acc);
       else
@@ -67,6 +68,7 @@ void backward_input(const Geometry& g, const mt_tensor& gy, const mt_tensor& w, 
       for (int64_t e = 0; e < cb * plane; ++e) out[e] = store<T>(a[e]);
     }
   });
+  return !oom;
 }
 
 }  // namespace
@@ -85,6 +87,8 @@ extern "C" mt_status mt_k_conv2d_backward_input(mt_tensor* args, int32_t nargs, 
   st = conv::plan(op, dx.layout, w.layout, gy.layout, attrs, nattrs, &g, err);
   if (st != MT_OK) return st;
   if (!is_contiguous(dx.layout)) return fail(err, MT_ERR_INVALID_ARGUMENT, "%s: expected a contiguous dx", op);
-  conv::dispatch_float(dx.dtype, [&](auto t) { conv::backward_input<decltype(t)>(g, gy, w, dx); });
+  bool ok = true;
+  conv::dispatch_float(dx.dtype, [&](auto t) { ok = conv::backward_input<decltype(t)>(g, gy, w, dx); });
+  if (!ok) return fail(err, MT_ERR_OUT_OF_MEMORY, "%s: out of memory for the GEMM's packing buffers", op);
   return MT_OK;
 }

@@ -19,7 +19,8 @@ constexpr int64_t kMaxSlices = 8;
 constexpr int64_t kPartialBytes = int64_t(64) << 20;
 
 template <class T>
-void backward_weight(const Geometry& g, const mt_tensor& gy, const mt_tensor& x, const mt_tensor& dw) {
+bool backward_weight(const Geometry& g, const mt_tensor& gy, const mt_tensor& x, const mt_tensor& dw) {
+  std::atomic<bool> oom{false};  // a GEMM could not get its packing buffers
   using E = typename Bits<T>::type;
   using A = Acc<T>;
   const E* xd = static_cast<const E*>(x.data) + x.layout.offset;
@@ -54,8 +55,8 @@ void backward_weight(const Geometry& g, const mt_tensor& gy, const mt_tensor& x,
           gather_columns(gyg, gs, gps, g.ow, g.cog, nb, p0, p1, copy);
           rhs = gemm::Block{copy, 1, cols};
         }
-        gemm::product(dtype_of<T>(), true, g.kg, g.cog, cols, gemm::Block{col, cols, 1}, rhs,
-                      gemm::Out{part + gi * g.kg * g.cog, g.cog, 1}, 1.0, 1.0);
+        if (!gemm::product(dtype_of<T>(), true, g.kg, g.cog, cols, gemm::Block{col, cols, 1}, rhs,
+                      gemm::Out{part + gi * g.kg * g.cog, g.cog, 1}, 1.0, 1.0)) oom = true;
       }
     }
   });
@@ -70,6 +71,7 @@ void backward_weight(const Geometry& g, const mt_tensor& gy, const mt_tensor& x,
       out[i] = store<T>(v);
     }
   });
+  return !oom;
 }
 
 }  // namespace
@@ -88,6 +90,8 @@ extern "C" mt_status mt_k_conv2d_backward_weight(mt_tensor* args, int32_t nargs,
   st = conv::plan(op, x.layout, dw.layout, gy.layout, attrs, nattrs, &g, err);
   if (st != MT_OK) return st;
   if (!is_contiguous(dw.layout)) return fail(err, MT_ERR_INVALID_ARGUMENT, "%s: expected a contiguous dw", op);
-  conv::dispatch_float(dw.dtype, [&](auto t) { conv::backward_weight<decltype(t)>(g, gy, x, dw); });
+  bool ok = true;
+  conv::dispatch_float(dw.dtype, [&](auto t) { ok = conv::backward_weight<decltype(t)>(g, gy, x, dw); });
+  if (!ok) return fail(err, MT_ERR_OUT_OF_MEMORY, "%s: out of memory for the GEMM's packing buffers", op);
   return MT_OK;
 }

@@ -74,7 +74,9 @@ struct Buffers {
   }
 };
 
-bool is_direct(const Problem& p) { return (p.src == Src::F32 || p.c_f32) && p.csc == 1 && p.alpha == 1.0 && p.beta == 0.0; }
+bool is_direct(const Problem& p) {
+  return (p.src == Src::F32 || p.c_f32) && p.csc == 1 && p.alpha == 1.0 && p.beta == 0.0;
+}
 
 void finish(const Problem& p, const Kernels& kn, const float* w, int64_t ldw, int64_t batch, int64_t i0,
             int64_t j0, int64_t mc, int64_t nc) {
