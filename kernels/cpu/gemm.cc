@@ -49,6 +49,7 @@ struct Problem {
   const char* b;
   char* c;
   double alpha, beta;  // float64 uses them as given; the float32 paths in float
+  bool c_f32 = false;  // c is float32 whatever the source type (gemm::product)
 };
 
 struct Task {
@@ -73,12 +74,14 @@ struct Buffers {
   }
 };
 
-bool is_direct(const Problem& p) { return p.src == Src::F32 && p.csc == 1 && p.alpha == 1.0 && p.beta == 0.0; }
+bool is_direct(const Problem& p) {
+  return (p.src == Src::F32 || p.c_f32) && p.csc == 1 && p.alpha == 1.0 && p.beta == 0.0;
+}
 
 void finish(const Problem& p, const Kernels& kn, const float* w, int64_t ldw, int64_t batch, int64_t i0,
             int64_t j0, int64_t mc, int64_t nc) {
-  char* c = p.c + (p.offc[size_t(batch)] + i0 * p.rsc + j0 * p.csc) * p.size;
-  kn.finish(p.src, w, ldw, mc, nc, c, p.rsc, p.csc, float(p.alpha), float(p.beta));
+  char* c = p.c + (p.offc[size_t(batch)] + i0 * p.rsc + j0 * p.csc) * (p.c_f32 ? 4 : p.size);
+  kn.finish(p.c_f32 ? Src::F32 : p.src, w, ldw, mc, nc, c, p.rsc, p.csc, float(p.alpha), float(p.beta));
 }
 
 // K = 0 in float64.
@@ -206,6 +209,36 @@ bool run(const Problem& p) {
 }
 
 }  // namespace
+
+bool product(int32_t dtype, bool c_f32, int64_t m, int64_t n, int64_t k, Block a, Block b, Out c, double alpha,
+             double beta, int64_t batch, int64_t bsa, int64_t bsb, int64_t bsc) {
+  Problem p;
+  p.src = dtype == MT_FLOAT16 ? Src::F16 : dtype == MT_BFLOAT16 ? Src::BF16 : Src::F32;
+  p.dtype = dtype;
+  p.size = itemsize(dtype);
+  p.m = m;
+  p.n = n;
+  p.k = k;
+  p.rsa = a.rs;
+  p.csa = a.cs;
+  p.rsb = b.rs;
+  p.csb = b.cs;
+  p.rsc = c.rs;
+  p.csc = c.cs;
+  p.a = static_cast<const char*>(a.base);
+  p.b = static_cast<const char*>(b.base);
+  p.c = static_cast<char*>(c.base);
+  p.alpha = alpha;
+  p.beta = beta;
+  p.c_f32 = c_f32 && (dtype == MT_FLOAT16 || dtype == MT_BFLOAT16);
+  for (int64_t i = 0; i < batch; ++i) {
+    p.offa.push_back(i * bsa);
+    p.offb.push_back(i * bsb);
+    p.offc.push_back(i * bsc);
+  }
+  return run(p);
+}
+
 }  // namespace gemm
 }  // namespace mt
 

@@ -43,5 +43,18 @@ const Kernels* kernels_avx2(Src src);
 const Kernels* kernels_avx512(Src src);
 const Kernels* kernels_avx512bf16();  // bfloat16 on vdpbf16ps (avx512_bf16 only)
 
+// For other kernels (conv2d): c = alpha * a b + beta * c, with the matmul kernel's numerics and
+// threading (run from inside a parallel_for it runs on the calling thread). dtype is that of a and b
+// (float32, float16, bfloat16 or float64); c has that dtype, or float32 when c_f32 (half inputs whose
+// float32 partial the caller finishes, e.g. sums across calls, before its one rounding). `batch`
+// products with element offsets i * bsa, i * bsb, i * bsc. c must not overlap a or b. False when the
+// packing buffers could not be allocated.
+struct Out {
+  void* base;
+  int64_t rs, cs;
+};
+bool product(int32_t dtype, bool c_f32, int64_t m, int64_t n, int64_t k, Block a, Block b, Out c, double alpha,
+             double beta, int64_t batch = 1, int64_t bsa = 0, int64_t bsb = 0, int64_t bsc = 0);
+
 }  // namespace gemm
 }  // namespace mt

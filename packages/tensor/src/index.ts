@@ -34,6 +34,13 @@ export {
 } from './ops/batch-norm';
 export { add, div, eq, ge, gt, le, lt, maximum, minimum, mul, ne, pow, sub } from './ops/binary';
 export {
+  type Conv2dOptions,
+  conv2d,
+  conv2dBackwardBias,
+  conv2dBackwardInput,
+  conv2dBackwardWeight,
+} from './ops/conv2d';
+export {
   type CrossEntropyOptions,
   crossEntropy,
   crossEntropyBackward,

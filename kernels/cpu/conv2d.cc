@@ -1,0 +1,90 @@
+// conv2d forward: out[n, o, p] = bias[o] + sum_k w[o, k] col_n[k, p] per group, a GEMM (gemm::product)
+// over blocks of im2col columns of one or several images (see conv2d.h) into a float32 (float64)
+// scratch, then bias and one rounding into out. Each output element is one float32 chain over the
+// whole of k, so the bits do not depend on the blocking or the threads.
+//
+// args: x [N, C, H, W], w [CO, C / groups, KH, KW], optional bias [CO], out [N, CO, OH, OW] (contiguous).
+#include "conv2d.h"
+#include "gemm.h"
+
+namespace mt {
+namespace conv {
+namespace {
+
+thread_local Scratch col_buf, out_buf;
+
+template <class T>
+bool forward(const Geometry& g, const mt_tensor& x, const mt_tensor& w, const mt_tensor* bias, const mt_tensor& y) {
+  std::atomic<bool> oom{false};  // a GEMM could not get its packing buffers
+  using E = typename Bits<T>::type;
+  using A = Acc<T>;
+  const E* xd = static_cast<const E*>(x.data) + x.layout.offset;
+  const int64_t* xs = x.layout.strides;
+  std::vector<E> wcopy;
+  int64_t ws0, ks;
+  const E* wd = weight_matrix(w, g, &wcopy, &ws0, &ks);
+  T* yd = static_cast<T*>(y.data) + y.layout.offset;
+  const T* bd = bias ? static_cast<const T*>(bias->data) + bias->layout.offset : nullptr;
+  const int64_t bs = bias ? bias->layout.strides[0] : 0;
+  // A 1x1 kernel at stride 1 without padding reads the input plane of one image itself: no im2col.
+  int64_t xps = 0;
+  const bool identity = g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0 &&
+                        flat(x.layout, 2, 2, &xps);
+  const Tiles t = tile(g.n, g.p, g.cog * int64_t(sizeof(A)) + (identity ? 0 : g.kg * int64_t(sizeof(E))), 0, !identity);
+  run_units(t.blocks * g.groups * t.chunks, [&](int64_t u) {
+    const int64_t chunk = u % t.chunks, gi = (u / t.chunks) % g.groups, blk = u / (t.chunks * g.groups);
+    const int64_t n0 = blk * t.nb, nb = std::min(g.n, n0 + t.nb) - n0;
+    const int64_t p0 = chunk * t.pc, p1 = std::min(g.p, p0 + t.pc), np = p1 - p0, cols = nb * np;
+    const E* xg = xd + n0 * xs[0] + gi * g.cg * xs[1];
+    gemm::Block rhs{xg + p0 * xps, xs[1], xps};
+    if (!identity) {
+      E* col = col_buf.get<E>(g.kg * cols);
+      if (np == g.p)
+        im2col_images(g, xg, xs, nb, g.cg, col, cols);
+      else
+        im2col(g, xg, xs + 1, g.cg, p0, p1, col, cols);
+      rhs = gemm::Block{col, cols, 1};
+    }
+    A* c = out_buf.get<A>(g.cog * cols);
+    if (!gemm::product(dtype_of<T>(), true, g.cog, cols, g.kg, gemm::Block{wd + gi * g.cog * ws0, ws0, ks}, rhs,
+                  gemm::Out{c, cols, 1}, 1.0, 0.0)) oom = true;
+    for (int64_t i = 0; i < nb; ++i)
+      for (int64_t o = 0; o < g.cog; ++o) {
+        const A b = bd ? A(load(bd[(gi * g.cog + o) * bs])) : A(0);
+        const A* src = c + o * cols + i * np;
+        T* dst = yd + ((n0 + i) * g.co + gi * g.cog + o) * g.p + p0;
+        if (bd)
+          for (int64_t p = 0; p < np; ++p) dst[p] = store<T>(src[p] + b);
+        else
+          for (int64_t p = 0; p < np; ++p) dst[p] = store<T>(src[p]);
+      }
+  });
+  return !oom;
+}
+
+}  // namespace
+}  // namespace conv
+}  // namespace mt
+
+extern "C" mt_status mt_k_conv2d(mt_tensor* args, int32_t nargs, const double* attrs, int32_t nattrs,
+                                 mt_error* err) {
+  using namespace mt;
+  const char* op = "conv2d";
+  if (nargs != 3 && nargs != 4)
+    return fail(err, MT_ERR_INVALID_ARGUMENT, "%s: expected 3 or 4 tensors (x, w, [bias], out), got %d", op, nargs);
+  mt_status st = conv::common_dtype(op, args, nargs, err);
+  if (st != MT_OK) return st;
+  const mt_tensor &x = args[0], &w = args[1], &y = args[nargs - 1];
+  const mt_tensor* bias = nargs == 4 ? &args[2] : nullptr;
+  conv::Geometry g;
+  st = conv::plan(op, x.layout, w.layout, y.layout, attrs, nattrs, &g, err);
+  if (st != MT_OK) return st;
+  if (bias && (bias->layout.ndim != 1 || bias->layout.shape[0] != g.co))
+    return fail(err, MT_ERR_SHAPE, "%s: expected bias [%lld], got a %d-d bias of %lld elements", op, (long long)g.co,
+                bias->layout.ndim, (long long)numel(bias->layout));
+  if (!is_contiguous(y.layout)) return fail(err, MT_ERR_INVALID_ARGUMENT, "%s: expected a contiguous output", op);
+  bool ok = true;
+  conv::dispatch_float(y.dtype, [&](auto t) { ok = conv::forward<decltype(t)>(g, x, w, bias, y); });
+  if (!ok) return fail(err, MT_ERR_OUT_OF_MEMORY, "%s: out of memory for the GEMM's packing buffers", op);
+  return MT_OK;
+}

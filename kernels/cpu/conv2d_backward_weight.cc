@@ -1,0 +1,97 @@
+// conv2d backward with respect to the weight: dw[o, k] = sum over images n and positions p of
+// gy[n, o, p] col_n[k, p], per group, computed transposed (dw^T = col gy^T, so that the GEMM reads the
+// im2col block row-major). The work is cut into units of im2col columns (several images, or
+// a chunk of one, see conv2d.h) and the units into a fixed number of slices (a function of the shapes
+// only, so the bits do not depend on the thread count); each slice sums its units into its own float32
+// (float64) partial through the GEMM, and the partials are added in order and rounded once into dw.
+//
+// args: gy [N, CO, OH, OW], x [N, C, H, W], dw [CO, C / groups, KH, KW] (contiguous).
+#include "conv2d.h"
+#include "gemm.h"
+
+namespace mt {
+namespace conv {
+namespace {
+
+thread_local Scratch col_buf, gy_buf;
+
+constexpr int64_t kMaxSlices = 8;
+constexpr int64_t kPartialBytes = int64_t(64) << 20;
+
+template <class T>
+bool backward_weight(const Geometry& g, const mt_tensor& gy, const mt_tensor& x, const mt_tensor& dw) {
+  std::atomic<bool> oom{false};  // a GEMM could not get its packing buffers
+  using E = typename Bits<T>::type;
+  using A = Acc<T>;
+  const E* xd = static_cast<const E*>(x.data) + x.layout.offset;
+  const int64_t* xs = x.layout.strides;
+  const E* gyd = static_cast<const E*>(gy.data) + gy.layout.offset;
+  const int64_t* gs = gy.layout.strides;
+  int64_t gps = 0;
+  if (!flat(gy.layout, 2, 2, &gps)) gps = 0;
+  const int64_t wsize = g.co * g.kg;
+  const Tiles t = tile(g.n, g.p, (g.kg + g.cog) * int64_t(sizeof(E)));
+  const int64_t units = t.blocks * t.chunks;
+  const int64_t by_memory = std::max<int64_t>(1, kPartialBytes / std::max<int64_t>(1, wsize * int64_t(sizeof(A))));
+  const int64_t slices = std::max<int64_t>(1, std::min({units, kMaxSlices, by_memory}));
+  std::vector<A> partial(size_t(slices * wsize), A(0));
+  run_units(slices, [&](int64_t s) {
+    A* part = partial.data() + s * wsize;
+    for (int64_t u = s * units / slices; u < (s + 1) * units / slices; ++u) {
+      const int64_t n0 = (u / t.chunks) * t.nb, nb = std::min(g.n, n0 + t.nb) - n0;
+      const int64_t p0 = (u % t.chunks) * t.pc, p1 = std::min(g.p, p0 + t.pc), np = p1 - p0, cols = nb * np;
+      for (int64_t gi = 0; gi < g.groups; ++gi) {
+        E* col = col_buf.get<E>(g.kg * cols);
+        const E* xg = xd + n0 * xs[0] + gi * g.cg * xs[1];
+        if (np == g.p)
+          im2col_images(g, xg, xs, nb, g.cg, col, cols);
+        else
+          im2col(g, xg, xs + 1, g.cg, p0, p1, col, cols);
+        const E* gyg = gyd + n0 * gs[0] + gi * g.cog * gs[1];
+        // gy^T: row p, column o.
+        gemm::Block rhs{gyg + p0 * gps, gps, gs[1]};
+        if (nb > 1 || gps == 0) {
+          E* copy = gy_buf.get<E>(g.cog * cols);
+          gather_columns(gyg, gs, gps, g.ow, g.cog, nb, p0, p1, copy);
+          rhs = gemm::Block{copy, 1, cols};
+        }
+        if (!gemm::product(dtype_of<T>(), true, g.kg, g.cog, cols, gemm::Block{col, cols, 1}, rhs,
+                      gemm::Out{part + gi * g.kg * g.cog, g.cog, 1}, 1.0, 1.0)) oom = true;
+      }
+    }
+  });
+  // The partials are [groups, kg, cog]; dw is [groups, cog, kg].
+  T* out = static_cast<T*>(dw.data) + dw.layout.offset;
+  parallel_for(wsize, 4096, [&](int64_t a, int64_t b) {
+    for (int64_t i = a; i < b; ++i) {
+      const int64_t gi = i / (g.cog * g.kg), o = (i / g.kg) % g.cog, k = i % g.kg;
+      const int64_t at = (gi * g.kg + k) * g.cog + o;
+      A v = partial[size_t(at)];
+      for (int64_t s = 1; s < slices; ++s) v += partial[size_t(s * wsize + at)];
+      out[i] = store<T>(v);
+    }
+  });
+  return !oom;
+}
+
+}  // namespace
+}  // namespace conv
+}  // namespace mt
+
+extern "C" mt_status mt_k_conv2d_backward_weight(mt_tensor* args, int32_t nargs, const double* attrs, int32_t nattrs,
+                                                 mt_error* err) {
+  using namespace mt;
+  const char* op = "conv2d_backward_weight";
+  if (nargs != 3) return fail(err, MT_ERR_INVALID_ARGUMENT, "%s: expected 3 tensors (gy, x, dw), got %d", op, nargs);
+  mt_status st = conv::common_dtype(op, args, nargs, err);
+  if (st != MT_OK) return st;
+  const mt_tensor &gy = args[0], &x = args[1], &dw = args[2];
+  conv::Geometry g;
+  st = conv::plan(op, x.layout, dw.layout, gy.layout, attrs, nattrs, &g, err);
+  if (st != MT_OK) return st;
+  if (!is_contiguous(dw.layout)) return fail(err, MT_ERR_INVALID_ARGUMENT, "%s: expected a contiguous dw", op);
+  bool ok = true;
+  conv::dispatch_float(dw.dtype, [&](auto t) { ok = conv::backward_weight<decltype(t)>(g, gy, x, dw); });
+  if (!ok) return fail(err, MT_ERR_OUT_OF_MEMORY, "%s: out of memory for the GEMM's packing buffers", op);
+  return MT_OK;
+}
