@@ -4,6 +4,7 @@
 #include <cstdarg>
 #include <cstdint>
 #include <cstdio>
+#include <type_traits>
 
 #include "half.h"
 #include "mantissa/abi.h"
@@ -90,6 +91,20 @@ inline bool dispatch_all(int32_t dt, Fn&& fn) {
       return true;
   }
   return false;
+}
+
+inline bool is_float_dtype(int32_t dt) {
+  return dt == MT_FLOAT32 || dt == MT_FLOAT16 || dt == MT_BFLOAT16 || dt == MT_FLOAT64;
+}
+
+// dispatch_all restricted to the four float dtypes: fn is only instantiated for them; false for the others.
+template <class Fn>
+inline bool dispatch_float(int32_t dt, Fn&& fn) {
+  if (!is_float_dtype(dt)) return false;
+  return dispatch_all(dt, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (!std::is_same_v<T, int32_t> && !std::is_same_v<T, bool>) fn(tag);
+  });
 }
 
 // The type a value of T is computed in: half types in float (rounded once on store).

@@ -11,30 +11,6 @@
 
 namespace mt {
 
-inline bool is_float_dtype(int32_t dt) {
-  return dt == MT_FLOAT32 || dt == MT_FLOAT16 || dt == MT_BFLOAT16 || dt == MT_FLOAT64;
-}
-
-// Dispatches on the four float dtypes; false (nothing run) for the others.
-template <class Fn>
-inline bool dispatch_float(int32_t dt, Fn&& fn) {
-  switch (dt) {
-    case MT_FLOAT32:
-      fn(float{});
-      return true;
-    case MT_FLOAT16:
-      fn(f16{});
-      return true;
-    case MT_BFLOAT16:
-      fn(bf16{});
-      return true;
-    case MT_FLOAT64:
-      fn(double{});
-      return true;
-  }
-  return false;
-}
-
 // Element type pointer of a tensor at its view offset.
 template <class T>
 inline T* base_of(const mt_tensor& t) {

@@ -44,24 +44,6 @@ void dispatch_signed(int32_t dt, Fn&& fn) {
   }
 }
 
-template <class Fn>
-void dispatch_float(int32_t dt, Fn&& fn) {
-  switch (dt) {
-    case MT_FLOAT32:
-      fn(float{});
-      return;
-    case MT_FLOAT16:
-      fn(f16{});
-      return;
-    case MT_BFLOAT16:
-      fn(bf16{});
-      return;
-    case MT_FLOAT64:
-      fn(double{});
-      return;
-  }
-}
-
 // Runs out = f(x) over the rows, with the SIMD row for `op` where the ISA, dtype and layout allow it.
 template <class T, class F>
 void run_unary(mt_tensor* args, simd::UnOp op, const float* params, const F& f) {
