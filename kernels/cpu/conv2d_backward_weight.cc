@@ -1,6 +1,7 @@
 // conv2d backward with respect to the weight: dw[o, k] = sum over images n and positions p of
-// gy[n, o, p] col_n[k, p], per group, computed transposed (dw^T = col gy^T, so that the GEMM reads the
-// im2col block row-major). The work is cut into units of im2col columns (several images, or
+// gy[n, o, p] col_n[k, p], per group: a GEMM with the few output channels as its rows and the many
+// im2col rows as its columns, which fills the micro-kernel's wide (2-vector) column tile where the
+// transposed product would leave half of it idle for 16 output channels. The work is cut into units of im2col columns (several images, or
 // a chunk of one, see conv2d.h) and the units into a fixed number of slices (a function of the shapes
 // only, so the bits do not depend on the thread count); each slice sums its units into its own float32
 // (float64) partial through the GEMM, and the partials are added in order and rounded once into dw.
@@ -48,26 +49,25 @@ bool backward_weight(const Geometry& g, const mt_tensor& gy, const mt_tensor& x,
         else
           im2col(g, xg, xs + 1, g.cg, p0, p1, col, cols);
         const E* gyg = gyd + n0 * gs[0] + gi * g.cog * gs[1];
-        // gy^T: row p, column o.
-        gemm::Block rhs{gyg + p0 * gps, gps, gs[1]};
+        // gy: row o, column p.
+        gemm::Block lhs{gyg + p0 * gps, gs[1], gps};
         if (nb > 1 || gps == 0) {
           E* copy = gy_buf.get<E>(g.cog * cols);
           gather_columns(gyg, gs, gps, g.ow, g.cog, nb, p0, p1, copy);
-          rhs = gemm::Block{copy, 1, cols};
+          lhs = gemm::Block{copy, cols, 1};
         }
-        if (!gemm::product(dtype_of<T>(), true, g.kg, g.cog, cols, gemm::Block{col, cols, 1}, rhs,
-                      gemm::Out{part + gi * g.kg * g.cog, g.cog, 1}, 1.0, 1.0)) oom = true;
+        // col^T: row p, column k.
+        if (!gemm::product(dtype_of<T>(), true, g.cog, g.kg, cols, lhs, gemm::Block{col, 1, cols},
+                      gemm::Out{part + gi * g.cog * g.kg, g.kg, 1}, 1.0, 1.0)) oom = true;
       }
     }
   });
-  // The partials are [groups, kg, cog]; dw is [groups, cog, kg].
+  // The partials are laid out as dw: [groups, cog, kg].
   T* out = static_cast<T*>(dw.data) + dw.layout.offset;
   parallel_for(wsize, 4096, [&](int64_t a, int64_t b) {
     for (int64_t i = a; i < b; ++i) {
-      const int64_t gi = i / (g.cog * g.kg), o = (i / g.kg) % g.cog, k = i % g.kg;
-      const int64_t at = (gi * g.kg + k) * g.cog + o;
-      A v = partial[size_t(at)];
-      for (int64_t s = 1; s < slices; ++s) v += partial[size_t(s * wsize + at)];
+      A v = partial[size_t(i)];
+      for (int64_t s = 1; s < slices; ++s) v += partial[size_t(s * wsize + i)];
       out[i] = store<T>(v);
     }
   });

@@ -169,10 +169,10 @@ bool run(const Problem& p) {
     return true;
   }
   // Split the matrices only as far as the threads need (the results do not depend on the split): not at
-  // all below a few MFLOP, where waking the pool costs more than it saves; otherwise into as many pieces
-  // as threads unless the batch entries already share out evenly.
+  // all below about a MFLOP (~10 us of work), where handing work to a polling worker costs more than it
+  // saves; otherwise into as many pieces as threads unless the batch entries already share out evenly.
   const double flops = 2.0 * double(batches) * double(p.m) * double(p.n) * double(p.k);
-  const int64_t want = flops < 6e6 ? 1 : num_threads();
+  const int64_t want = flops < 1e6 ? 1 : num_threads();
   const int64_t splits = batches % want == 0 ? 1 : want;
   const int64_t mblocks = (p.m + kn.mr - 1) / kn.mr, nblocks = (p.n + kn.nr - 1) / kn.nr;
   int64_t mp = 1, np = 1;
