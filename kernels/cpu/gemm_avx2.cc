@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "gemm.h"
+#include "half.h"
 
 #pragma GCC target("avx2,fma,f16c")
 
@@ -36,12 +37,7 @@ struct Vec {
     std::memcpy(p, h, sizeof h);
   }
   static uint16_t f32_to_f16(float f) { return _cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT); }
-  static uint16_t f32_to_bf16(float f) {
-    uint32_t u;
-    std::memcpy(&u, &f, 4);
-    if ((u & 0x7FFFFFFFu) > 0x7F800000u) return uint16_t((u >> 16) | 0x40u);
-    return uint16_t((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
-  }
+  static uint16_t f32_to_bf16(float f) { return float_to_bf16(f).bits; }
   static F load_f16(const char* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
   static F load_bf16(const char* p) {
     const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));

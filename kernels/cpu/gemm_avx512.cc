@@ -19,6 +19,7 @@
 #include <cstring>
 
 #include "gemm.h"
+#include "half.h"
 
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16,avx2,fma,f16c")
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -51,12 +52,7 @@ struct Vec {
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm512_cvtepi32_epi16(_mm512_mask_blend_epi32(nan, rounded, quiet)));
   }
   static uint16_t f32_to_f16(float f) { return _cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT); }
-  static uint16_t f32_to_bf16(float f) {
-    uint32_t u;
-    std::memcpy(&u, &f, 4);
-    if ((u & 0x7FFFFFFFu) > 0x7F800000u) return uint16_t((u >> 16) | 0x40u);
-    return uint16_t((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
-  }
+  static uint16_t f32_to_bf16(float f) { return float_to_bf16(f).bits; }
   static F load_f16(const char* p) { return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
   static F load_bf16(const char* p) {
     const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
