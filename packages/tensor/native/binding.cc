@@ -176,33 +176,34 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
   const double kid = number_arg(info, 0, "run", "a kernel id");
   if (!is_count(kid) || kid >= mt_kernel_count()) throw_error(env, "UNKNOWN_KERNEL", "run: unknown kernel id " + num(kid));
   const char* name = mt_kernel_name(int32_t(kid));
-  const std::string prefix = std::string(name) + ": ";
+  // Messages are built only when a check fails: this runs on every kernel launch.
+  auto prefix = [name] { return std::string(name) + ": "; };
   if (info.Length() < 5 || !info[1].IsTypedArray() || !info[3].IsTypedArray() ||
       info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
       info[3].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
-    throw_error(env, "INVALID_ARGUMENT", prefix + "expected (kernelId, Float64Array, count, Float64Array, count)");
+    throw_error(env, "INVALID_ARGUMENT", prefix() + "expected (kernelId, Float64Array, count, Float64Array, count)");
   Napi::Float64Array desc = info[1].As<Napi::Float64Array>();
   Napi::Float64Array attrs = info[3].As<Napi::Float64Array>();
   const double ntensors = number_arg(info, 2, "run", "the tensor count");
   const double nattrs = number_arg(info, 4, "run", "the attribute count");
-  if (!is_count(ntensors, 16)) throw_error(env, "INVALID_ARGUMENT", prefix + "tensor count must be 0..16");
-  if (!is_count(nattrs, double(attrs.ElementLength()))) throw_error(env, "INVALID_ARGUMENT", prefix + "attribute count exceeds the attribute array");
+  if (!is_count(ntensors, 16)) throw_error(env, "INVALID_ARGUMENT", prefix() + "tensor count must be 0..16");
+  if (!is_count(nattrs, double(attrs.ElementLength()))) throw_error(env, "INVALID_ARGUMENT", prefix() + "attribute count exceeds the attribute array");
 
   mt_tensor tensors[16];
   size_t pos = 0;
   const size_t len = desc.ElementLength();
   auto next = [&](const char* what) {
-    if (pos >= len) throw_error(env, "INVALID_ARGUMENT", prefix + "tensor descriptor too short reading " + what);
+    if (pos >= len) throw_error(env, "INVALID_ARGUMENT", prefix() + "tensor descriptor too short reading " + what);
     return desc[pos++];
   };
   for (int t = 0; t < int(ntensors); ++t) {
-    const std::string arg = prefix + "argument " + std::to_string(t) + ": ";
+    auto arg = [&prefix, t] { return prefix() + "argument " + std::to_string(t) + ": "; };
     Slot* s = lookup(next("storage id"));
-    if (s == nullptr) throw_error(env, "INVALID_ARGUMENT", arg + "storage is not allocated (disposed tensor?)");
+    if (s == nullptr) throw_error(env, "INVALID_ARGUMENT", arg() + "storage is not allocated (disposed tensor?)");
     const double dtype = next("dtype"), ndim = next("ndim"), offset = next("offset");
-    if (!is_count(dtype, MT_NUM_DTYPES - 1)) throw_error(env, "UNSUPPORTED_DTYPE", arg + "unknown dtype code " + num(dtype));
-    if (!is_count(ndim, MT_MAX_DIMS)) throw_error(env, "INVALID_ARGUMENT", arg + "ndim must be 0.." + std::to_string(MT_MAX_DIMS) + ", got " + num(ndim));
-    if (!is_count(offset)) throw_error(env, "INVALID_ARGUMENT", arg + "offset must be a non-negative integer");
+    if (!is_count(dtype, MT_NUM_DTYPES - 1)) throw_error(env, "UNSUPPORTED_DTYPE", arg() + "unknown dtype code " + num(dtype));
+    if (!is_count(ndim, MT_MAX_DIMS)) throw_error(env, "INVALID_ARGUMENT", arg() + "ndim must be 0.." + std::to_string(MT_MAX_DIMS) + ", got " + num(ndim));
+    if (!is_count(offset)) throw_error(env, "INVALID_ARGUMENT", arg() + "offset must be a non-negative integer");
     mt_tensor& m = tensors[t];
     m.data = s->data;
     m.dtype = int32_t(dtype);
@@ -214,26 +215,26 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
     double numel = 1, nonzero = 1, last = offset;
     for (int d = 0; d < m.layout.ndim; ++d) {
       const double size = next("shape");
-      if (!is_count(size)) throw_error(env, "INVALID_ARGUMENT", arg + "shape entries must be non-negative integers");
+      if (!is_count(size)) throw_error(env, "INVALID_ARGUMENT", arg() + "shape entries must be non-negative integers");
       m.layout.shape[d] = int64_t(size);
       numel *= size;
       if (size > 0) nonzero *= size;
     }
     for (int d = 0; d < m.layout.ndim; ++d) {
       const double stride = next("strides");
-      if (!is_count(stride)) throw_error(env, "INVALID_ARGUMENT", arg + "strides must be non-negative integers");
+      if (!is_count(stride)) throw_error(env, "INVALID_ARGUMENT", arg() + "strides must be non-negative integers");
       m.layout.strides[d] = int64_t(stride);
       if (m.layout.shape[d] > 0) last += (double(m.layout.shape[d]) - 1) * stride;
     }
-    if (nonzero > kMaxExact) throw_error(env, "INVALID_ARGUMENT", arg + "too many elements");
-    if (last > kMaxExact) throw_error(env, "INVALID_ARGUMENT", arg + "view reaches element " + num(last) + ", beyond 2^53");
+    if (nonzero > kMaxExact) throw_error(env, "INVALID_ARGUMENT", arg() + "too many elements");
+    if (last > kMaxExact) throw_error(env, "INVALID_ARGUMENT", arg() + "view reaches element " + num(last) + ", beyond 2^53");
     const double itemsize = double(mt_dtype_size(m.dtype));
     if (numel > 0 && (last + 1) * itemsize > double(s->bytes))
-      throw_error(env, "INVALID_ARGUMENT", arg + "view reaches byte " + num((last + 1) * itemsize) + " of a storage of " + std::to_string(s->bytes) + " bytes");
+      throw_error(env, "INVALID_ARGUMENT", arg() + "view reaches byte " + num((last + 1) * itemsize) + " of a storage of " + std::to_string(s->bytes) + " bytes");
   }
   mt_error err;
   const mt_status status = mt_kernel_run(int32_t(kid), tensors, int32_t(ntensors), attrs.Data(), int32_t(nattrs), &err);
-  if (status != MT_OK) throw_error(env, status_code(status), err.message[0] ? std::string(err.message) : prefix + status_code(status));
+  if (status != MT_OK) throw_error(env, status_code(status), err.message[0] ? std::string(err.message) : prefix() + status_code(status));
   return env.Undefined();
 }
 
