@@ -17,19 +17,13 @@ thread_local std::vector<int32_t> tap_buf;
 // float32 im2col written straight into the GEMM's packed B panels (gemm::PackB), skipping the im2col
 // matrix and the pass that packs it: columns j of `np` positions an image from p0 (image j / np at x +
 // (j / np) * xs[0], position p0 + j % np), rows k = (ci, kh, kw). Offsets are int32 (checked by
-// panels_fit). The values, hence the GEMM's bits, are those of im2col.
+// panels_fit, conv2d.h). The values, hence the GEMM's bits, are those of im2col.
 struct Panels {
   const Geometry* g;
   const float* x;
   const int64_t* xs;
   int64_t np, p0;
 };
-
-bool panels_fit(const Geometry& g, const int64_t* xs) {
-  int64_t extent = (g.n - 1) * xs[0] + (g.c - 1) * xs[1] + (g.h + g.ph + g.kh * g.dh) * xs[2] +
-                   (g.w + g.pw + g.kw * g.dw) * xs[3] + (g.ph + 1) * xs[2] + (g.pw + 1) * xs[3];
-  return extent < (int64_t(1) << 30) && g.h < (int64_t(1) << 29) && g.w < (int64_t(1) << 29);
-}
 
 void fill_panels(const void* ctx, int64_t k0, int64_t kc, int64_t j0, int64_t nc, int nr, float* dst) {
   const Panels& pn = *static_cast<const Panels*>(ctx);

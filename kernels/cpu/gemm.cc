@@ -243,7 +243,7 @@ bool product(int32_t dtype, bool c_f32, int64_t m, int64_t n, int64_t k, Block a
   return run(p);
 }
 
-bool product_packed_b(int64_t m, int64_t n, int64_t k, Block a, PackB b, float* c, int64_t ldc) {
+bool product_packed_b(int64_t m, int64_t n, int64_t k, Block a, PackB b, float* c, int64_t ldc, double beta) {
   Problem p;
   p.src = Src::F32;
   p.dtype = MT_FLOAT32;
@@ -260,7 +260,7 @@ bool product_packed_b(int64_t m, int64_t n, int64_t k, Block a, PackB b, float* 
   p.b = nullptr;
   p.c = reinterpret_cast<char*>(c);
   p.alpha = 1.0;
-  p.beta = 0.0;
+  p.beta = beta;
   p.packb = &b;
   p.offa.push_back(0);
   p.offb.push_back(0);
