@@ -98,7 +98,10 @@ bool forward(const Geometry& g, const mt_tensor& x, const mt_tensor& w, const mt
   const bool identity = g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0 &&
                         flat(x.layout, 2, 2, &xps);
   const Tiles t = tile(g.n, g.p, g.cog * int64_t(sizeof(A)) + (identity ? 0 : g.kg * int64_t(sizeof(E))), 0, !identity);
-  const bool packed = std::is_same<T, float>::value && !identity && panels_fit(g, xs);
+  // Into the panels only for narrow outputs (the seed model's 7x7 and 4x4): there one 16-lane gather
+  // beats copying rows of at most 8 elements into the im2col matrix and packing it, while wider rows
+  // (14 at 28x28) copy faster as rows (measured, bench/conv.mjs).
+  const bool packed = std::is_same<T, float>::value && !identity && g.ow <= 8 && panels_fit(g, xs);
   // Bias and one rounding from the GEMM's [cog, cols] scratch into out.
   auto finish = [&](const A* c, int64_t n0, int64_t nb, int64_t gi, int64_t p0, int64_t np, int64_t cols) {
     for (int64_t i = 0; i < nb; ++i)
