@@ -12,6 +12,73 @@ namespace conv {
 namespace {
 
 thread_local Scratch col_buf, out_buf;
+thread_local std::vector<int32_t> tap_buf;
+
+// float32 im2col written straight into the GEMM's packed B panels (gemm::PackB), skipping the im2col
+// matrix and the pass that packs it: columns j of `np` positions an image from p0 (image j / np at x +
+// (j / np) * xs[0], position p0 + j % np), rows k = (ci, kh, kw). Offsets are int32 (checked by
+// panels_fit, conv2d.h). The values, hence the GEMM's bits, are those of im2col.
+struct Panels {
+  const Geometry* g;
+  const float* x;
+  const int64_t* xs;
+  int64_t np, p0;
+};
+
+void fill_panels(const void* ctx, int64_t k0, int64_t kc, int64_t j0, int64_t nc, int nr, float* dst) {
+  const Panels& pn = *static_cast<const Panels*>(ctx);
+  const Geometry& g = *pn.g;
+  const int64_t* xs = pn.xs;
+  tap_buf.resize(size_t(3 * kc));
+  int32_t *toff = tap_buf.data(), *tih = toff + kc, *tiw = tih + kc;
+  const int64_t taps = g.kh * g.kw;
+  for (int64_t r = 0; r < kc; ++r) {
+    const int64_t k = k0 + r, ci = k / taps, a = k % taps / g.kw, b = k % g.kw;
+    tih[r] = int32_t(a * g.dh);
+    tiw[r] = int32_t(b * g.dw);
+    toff[r] = int32_t(ci * xs[1] + a * g.dh * xs[2] + b * g.dw * xs[3]);
+  }
+  const Stride2* s2 = stride2();
+  alignas(64) int32_t base[64], ih[64], iw[64];
+  const int32_t h = int32_t(g.h), w = int32_t(g.w);
+  // Column j0's image, position and output row and column, then stepped along (no division a column).
+  int64_t i = j0 / pn.np, q = pn.p0 + j0 % pn.np, oy = q / g.ow, ox = q % g.ow;
+  for (int64_t jp = j0; jp < j0 + nc; jp += nr, dst += kc * nr) {
+    const int64_t cols = std::min<int64_t>(nr, j0 + nc - jp);
+    for (int64_t c = 0; c < nr; ++c) {
+      if (c >= cols) {
+        base[c] = 0;
+        ih[c] = -(int32_t(1) << 30);  // never inside: the padding columns are 0
+        iw[c] = 0;
+        continue;
+      }
+      const int64_t y = oy * g.sh - g.ph, x = ox * g.sw - g.pw;
+      ih[c] = int32_t(y);
+      iw[c] = int32_t(x);
+      base[c] = int32_t(i * xs[0] + y * xs[2] + x * xs[3]);
+      if (++ox == g.ow) {
+        ox = 0;
+        ++oy;
+      }
+      if (++q == pn.p0 + pn.np) {
+        ++i;
+        q = pn.p0;
+        oy = q / g.ow;
+        ox = q % g.ow;
+      }
+    }
+    if (s2 && nr % 16 == 0 && nr <= 64) {
+      s2->panel32(dst, nr, pn.x, base, ih, iw, toff, tih, tiw, kc, h, w);
+      continue;
+    }
+    float* o = dst;
+    for (int64_t r = 0; r < kc; ++r, o += nr)
+      for (int64_t c = 0; c < nr; ++c) {
+        const uint32_t y = uint32_t(ih[c] + tih[r]), x = uint32_t(iw[c] + tiw[r]);
+        o[c] = y < uint32_t(h) && x < uint32_t(w) ? pn.x[base[c] + toff[r]] : 0.0f;
+      }
+  }
+}
 
 template <class T>
 bool forward(const Geometry& g, const mt_tensor& x, const mt_tensor& w, const mt_tensor* bias, const mt_tensor& y) {
@@ -31,12 +98,38 @@ bool forward(const Geometry& g, const mt_tensor& x, const mt_tensor& w, const mt
   const bool identity = g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0 &&
                         flat(x.layout, 2, 2, &xps);
   const Tiles t = tile(g.n, g.p, g.cog * int64_t(sizeof(A)) + (identity ? 0 : g.kg * int64_t(sizeof(E))), 0, !identity);
+  // Into the panels only for narrow outputs (the seed model's 7x7 and 4x4): there one 16-lane gather
+  // beats copying rows of at most 8 elements into the im2col matrix and packing it, while wider rows
+  // (14 at 28x28) copy faster as rows (measured, bench/conv.mjs).
+  const bool packed = std::is_same<T, float>::value && !identity && g.ow <= 8 && panels_fit(g, xs);
+  // Bias and one rounding from the GEMM's [cog, cols] scratch into out.
+  auto finish = [&](const A* c, int64_t n0, int64_t nb, int64_t gi, int64_t p0, int64_t np, int64_t cols) {
+    for (int64_t i = 0; i < nb; ++i)
+      for (int64_t o = 0; o < g.cog; ++o) {
+        const A b = bd ? A(load(bd[(gi * g.cog + o) * bs])) : A(0);
+        const A* src = c + o * cols + i * np;
+        T* dst = yd + ((n0 + i) * g.co + gi * g.cog + o) * g.p + p0;
+        if (bd)
+          for (int64_t p = 0; p < np; ++p) dst[p] = store<T>(src[p] + b);
+        else
+          for (int64_t p = 0; p < np; ++p) dst[p] = store<T>(src[p]);
+      }
+  };
   run_units(t.blocks * g.groups * t.chunks, [&](int64_t u) {
     const int64_t chunk = u % t.chunks, gi = (u / t.chunks) % g.groups, blk = u / (t.chunks * g.groups);
     const int64_t n0 = blk * t.nb, nb = std::min(g.n, n0 + t.nb) - n0;
     const int64_t p0 = chunk * t.pc, p1 = std::min(g.p, p0 + t.pc), np = p1 - p0, cols = nb * np;
     const E* xg = xd + n0 * xs[0] + gi * g.cg * xs[1];
     gemm::Block rhs{xg + p0 * xps, xs[1], xps};
+    if (packed) {
+      float* c = out_buf.get<float>(g.cog * cols);
+      const Panels pn{&g, reinterpret_cast<const float*>(xg), xs, np, p0};
+      if (!gemm::product_packed_b(g.cog, cols, g.kg, gemm::Block{wd + gi * g.cog * ws0, ws0, ks},
+                                  gemm::PackB{fill_panels, &pn}, c, cols))
+        oom = true;
+      finish(reinterpret_cast<const A*>(c), n0, nb, gi, p0, np, cols);
+      return;
+    }
     if (!identity) {
       E* col = col_buf.get<E>(g.kg * cols);
       if (np == g.p)
@@ -48,16 +141,7 @@ bool forward(const Geometry& g, const mt_tensor& x, const mt_tensor& w, const mt
     A* c = out_buf.get<A>(g.cog * cols);
     if (!gemm::product(dtype_of<T>(), true, g.cog, cols, g.kg, gemm::Block{wd + gi * g.cog * ws0, ws0, ks}, rhs,
                   gemm::Out{c, cols, 1}, 1.0, 0.0)) oom = true;
-    for (int64_t i = 0; i < nb; ++i)
-      for (int64_t o = 0; o < g.cog; ++o) {
-        const A b = bd ? A(load(bd[(gi * g.cog + o) * bs])) : A(0);
-        const A* src = c + o * cols + i * np;
-        T* dst = yd + ((n0 + i) * g.co + gi * g.cog + o) * g.p + p0;
-        if (bd)
-          for (int64_t p = 0; p < np; ++p) dst[p] = store<T>(src[p] + b);
-        else
-          for (int64_t p = 0; p < np; ++p) dst[p] = store<T>(src[p]);
-      }
+    finish(c, n0, nb, gi, p0, np, cols);
   });
   return !oom;
 }

@@ -364,6 +364,14 @@ const E* weight_matrix(const mt_tensor& w, const Geometry& g, std::vector<E>* co
   return copy->data();
 }
 
+// Whether every element offset of x, and every offset a packed-panel im2col (conv2d.cc,
+// conv2d_backward_weight.cc) forms from it, fits an int32 (the AVX-512 gather's offsets).
+inline bool panels_fit(const Geometry& g, const int64_t* xs) {
+  int64_t extent = (g.n - 1) * xs[0] + (g.c - 1) * xs[1] + (g.h + g.ph + g.kh * g.dh) * xs[2] +
+                   (g.w + g.pw + g.kw * g.dw) * xs[3] + (g.ph + 1) * xs[2] + (g.pw + 1) * xs[3];
+  return extent < (int64_t(1) << 30) && g.h < (int64_t(1) << 29) && g.w < (int64_t(1) << 29);
+}
+
 // The MT dtype code of T.
 template <class T>
 constexpr int32_t dtype_of() {

@@ -84,10 +84,26 @@ void planes16(uint16_t* d, int64_t dimg, const uint16_t* s, int64_t simg, int64_
   planes(d, dimg, s, simg, sld, count, oh, v0, v1, ow, lo, hi, gather16);
 }
 
+void panel32(float* d, int nr, const float* x, const int32_t* base, const int32_t* ih, const int32_t* iw,
+             const int32_t* toff, const int32_t* tih, const int32_t* tiw, int64_t rows, int32_t h, int32_t w) {
+  const __m512i vh = _mm512_set1_epi32(h), vw = _mm512_set1_epi32(w);
+  for (int c = 0; c < nr; c += 16) {
+    const __m512i b = _mm512_loadu_si512(base + c), i = _mm512_loadu_si512(ih + c), j = _mm512_loadu_si512(iw + c);
+    float* o = d + c;
+    for (int64_t r = 0; r < rows; ++r, o += nr) {
+      // Unsigned compares: a negative index wraps past h or w, so one compare checks both ends.
+      const __mmask16 m = _mm512_cmplt_epu32_mask(_mm512_add_epi32(i, _mm512_set1_epi32(tih[r])), vh) &
+                          _mm512_cmplt_epu32_mask(_mm512_add_epi32(j, _mm512_set1_epi32(tiw[r])), vw);
+      const __m512i at = _mm512_add_epi32(b, _mm512_set1_epi32(toff[r]));
+      _mm512_storeu_ps(o, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, at, x, 4));
+    }
+  }
+}
+
 }  // namespace
 
 const Stride2* stride2_avx512() {
-  static const Stride2 k{gather16, gather32, planes16, planes32};
+  static const Stride2 k{gather16, gather32, planes16, planes32, panel32};
   return &k;
 }
 

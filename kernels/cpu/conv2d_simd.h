@@ -19,6 +19,11 @@ struct Stride2 {
                    int64_t oh, int64_t v0, int64_t v1, int64_t ow, int64_t lo, int64_t hi);
   void (*planes32)(uint32_t* d, int64_t dimg, const uint32_t* s, int64_t simg, int64_t sld, int64_t count,
                    int64_t oh, int64_t v0, int64_t v1, int64_t ow, int64_t lo, int64_t hi);
+  // im2col straight into a packed GEMM B panel of nr columns (nr a multiple of 16; gemm::PackB): for
+  // r < rows and c < nr, d[r nr + c] = x[base[c] + toff[r]] when 0 <= ih[c] + tih[r] < h and 0 <=
+  // iw[c] + tiw[r] < w, else 0 (padding, and the columns past the matrix, whose ih is out of range).
+  void (*panel32)(float* d, int nr, const float* x, const int32_t* base, const int32_t* ih, const int32_t* iw,
+                  const int32_t* toff, const int32_t* tih, const int32_t* tiw, int64_t rows, int32_t h, int32_t w);
 };
 
 // nullptr where the CPU (or MANTISSA_ISA) has no AVX-512.

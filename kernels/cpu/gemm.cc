@@ -50,6 +50,7 @@ struct Problem {
   char* c;
   double alpha, beta;  // float64 uses them as given; the float32 paths in float
   bool c_f32 = false;  // c is float32 whatever the source type (gemm::product)
+  const PackB* packb = nullptr;  // B packed by the caller (product_packed_b)
 };
 
 struct Task {
@@ -109,7 +110,10 @@ void run_task(const Problem& p, const Kernels& kn, const Task& t, const Buffers&
     for (int64_t pc = 0; pc < p.k; pc += kn.kc) {
       const int64_t kc = std::min<int64_t>(kn.kc, p.k - pc);
       const bool first = pc == 0, last = pc + kc == p.k;
-      kn.pack_b(p.src, Block{b + (pc * p.rsb + jc * p.csb) * p.size, p.rsb, p.csb}, kc, nc, bp);
+      if (p.packb)
+        p.packb->fill(p.packb->ctx, pc, kc, jc, nc, kn.nr, bp);
+      else
+        kn.pack_b(p.src, Block{b + (pc * p.rsb + jc * p.csb) * p.size, p.rsb, p.csb}, kc, nc, bp);
       for (int64_t ic = t.m0; ic < t.m1; ic += kn.mc) {
         const int64_t mc = std::min<int64_t>(kn.mc, t.m1 - ic);
         kn.pack_a(p.src, Block{a + (ic * p.rsa + pc * p.csa) * p.size, p.rsa, p.csa}, mc, kc, ap);
@@ -236,6 +240,31 @@ bool product(int32_t dtype, bool c_f32, int64_t m, int64_t n, int64_t k, Block a
     p.offb.push_back(i * bsb);
     p.offc.push_back(i * bsc);
   }
+  return run(p);
+}
+
+bool product_packed_b(int64_t m, int64_t n, int64_t k, Block a, PackB b, float* c, int64_t ldc, double beta) {
+  Problem p;
+  p.src = Src::F32;
+  p.dtype = MT_FLOAT32;
+  p.size = 4;
+  p.m = m;
+  p.n = n;
+  p.k = k;
+  p.rsa = a.rs;
+  p.csa = a.cs;
+  p.rsb = p.csb = 0;
+  p.rsc = ldc;
+  p.csc = 1;
+  p.a = static_cast<const char*>(a.base);
+  p.b = nullptr;
+  p.c = reinterpret_cast<char*>(c);
+  p.alpha = 1.0;
+  p.beta = beta;
+  p.packb = &b;
+  p.offa.push_back(0);
+  p.offb.push_back(0);
+  p.offc.push_back(0);
   return run(p);
 }
 

@@ -56,5 +56,16 @@ struct Out {
 bool product(int32_t dtype, bool c_f32, int64_t m, int64_t n, int64_t k, Block a, Block b, Out c, double alpha,
              double beta, int64_t batch = 1, int64_t bsa = 0, int64_t bsb = 0, int64_t bsc = 0);
 
+// B supplied already packed, for a caller that can build pack_b's layout straight from its own data
+// (conv2d's im2col): fill(ctx, k0, kc, j0, nc, nr, dst) writes rows [k0, k0 + kc) x columns [j0, j0 + nc)
+// of B into dst as float32 panels of nr columns, k-major (panel after panel, each kc x nr), zero padded
+// to nr columns. c = a b + beta c in float32 (row stride ldc, unit column stride), one batch entry; the
+// same blocking, threading and numerics as product(). float32 only. False when out of memory.
+struct PackB {
+  void (*fill)(const void* ctx, int64_t k0, int64_t kc, int64_t j0, int64_t nc, int nr, float* dst);
+  const void* ctx;
+};
+bool product_packed_b(int64_t m, int64_t n, int64_t k, Block a, PackB b, float* c, int64_t ldc, double beta = 0.0);
+
 }  // namespace gemm
 }  // namespace mt
