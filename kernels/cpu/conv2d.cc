@@ -5,6 +5,7 @@
 //
 // args: x [N, C, H, W], w [CO, C / groups, KH, KW], optional bias [CO], out [N, CO, OH, OW] (contiguous).
 #include "conv2d.h"
+#include "conv2d_panels.h"
 #include "gemm.h"
 
 namespace mt {
@@ -12,72 +13,10 @@ namespace conv {
 namespace {
 
 thread_local Scratch col_buf, out_buf;
-thread_local std::vector<int32_t> tap_buf;
 
-// float32 im2col written straight into the GEMM's packed B panels (gemm::PackB), skipping the im2col
-// matrix and the pass that packs it: columns j of `np` positions an image from p0 (image j / np at x +
-// (j / np) * xs[0], position p0 + j % np), rows k = (ci, kh, kw). Offsets are int32 (checked by
-// panels_fit, conv2d.h). The values, hence the GEMM's bits, are those of im2col.
-struct Panels {
-  const Geometry* g;
-  const float* x;
-  const int64_t* xs;
-  int64_t np, p0;
-};
-
-void fill_panels(const void* ctx, int64_t k0, int64_t kc, int64_t j0, int64_t nc, int nr, float* dst) {
-  const Panels& pn = *static_cast<const Panels*>(ctx);
-  const Geometry& g = *pn.g;
-  const int64_t* xs = pn.xs;
-  tap_buf.resize(size_t(3 * kc));
-  int32_t *toff = tap_buf.data(), *tih = toff + kc, *tiw = tih + kc;
-  const int64_t taps = g.kh * g.kw;
-  for (int64_t r = 0; r < kc; ++r) {
-    const int64_t k = k0 + r, ci = k / taps, a = k % taps / g.kw, b = k % g.kw;
-    tih[r] = int32_t(a * g.dh);
-    tiw[r] = int32_t(b * g.dw);
-    toff[r] = int32_t(ci * xs[1] + a * g.dh * xs[2] + b * g.dw * xs[3]);
-  }
-  const Stride2* s2 = stride2();
-  alignas(64) int32_t base[64], ih[64], iw[64];
-  const int32_t h = int32_t(g.h), w = int32_t(g.w);
-  // Column j0's image, position and output row and column, then stepped along (no division a column).
-  int64_t i = j0 / pn.np, q = pn.p0 + j0 % pn.np, oy = q / g.ow, ox = q % g.ow;
-  for (int64_t jp = j0; jp < j0 + nc; jp += nr, dst += kc * nr) {
-    const int64_t cols = std::min<int64_t>(nr, j0 + nc - jp);
-    for (int64_t c = 0; c < nr; ++c) {
-      if (c >= cols) {
-        base[c] = 0;
-        ih[c] = -(int32_t(1) << 30);  // never inside: the padding columns are 0
-        iw[c] = 0;
-        continue;
-      }
-      const int64_t y = oy * g.sh - g.ph, x = ox * g.sw - g.pw;
-      ih[c] = int32_t(y);
-      iw[c] = int32_t(x);
-      base[c] = int32_t(i * xs[0] + y * xs[2] + x * xs[3]);
-      if (++ox == g.ow) {
-        ox = 0;
-        ++oy;
-      }
-      if (++q == pn.p0 + pn.np) {
-        ++i;
-        q = pn.p0;
-        oy = q / g.ow;
-        ox = q % g.ow;
-      }
-    }
-    if (s2 && nr % 16 == 0 && nr <= 64) {
-      s2->panel32(dst, nr, pn.x, base, ih, iw, toff, tih, tiw, kc, h, w);
-      continue;
-    }
-    float* o = dst;
-    for (int64_t r = 0; r < kc; ++r, o += nr)
-      for (int64_t c = 0; c < nr; ++c) {
-        const uint32_t y = uint32_t(ih[c] + tih[r]), x = uint32_t(iw[c] + tiw[r]);
-        o[c] = y < uint32_t(h) && x < uint32_t(w) ? pn.x[base[c] + toff[r]] : 0.0f;
-      }
-  }
+// Taps on the rows, positions on the columns (conv2d_panels.h).
+void fill_forward_panels(const void* ctx, int64_t k0, int64_t kc, int64_t j0, int64_t nc, int nr, float* dst) {
+  fill_panels(*static_cast<const Panels*>(ctx), tap_table, position_table, k0, kc, j0, nc, nr, dst);
 }
 
 template <class T>
@@ -125,7 +64,7 @@ bool forward(const Geometry& g, const mt_tensor& x, const mt_tensor& w, const mt
       float* c = out_buf.get<float>(g.cog * cols);
       const Panels pn{&g, reinterpret_cast<const float*>(xg), xs, np, p0};
       if (!gemm::product_packed_b(g.cog, cols, g.kg, gemm::Block{wd + gi * g.cog * ws0, ws0, ks},
-                                  gemm::PackB{fill_panels, &pn}, c, cols))
+                                  gemm::PackB{fill_forward_panels, &pn}, c, cols))
         oom = true;
       finish(reinterpret_cast<const A*>(c), n0, nb, gi, p0, np, cols);
       return;

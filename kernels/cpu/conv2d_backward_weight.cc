@@ -8,6 +8,7 @@
 //
 // args: gy [N, CO, OH, OW], x [N, C, H, W], dw [CO, C / groups, KH, KW] (contiguous).
 #include "conv2d.h"
+#include "conv2d_panels.h"
 #include "gemm.h"
 
 namespace mt {
@@ -15,70 +16,10 @@ namespace conv {
 namespace {
 
 thread_local Scratch col_buf, gy_buf;
-thread_local std::vector<int32_t> tap_buf;
 
-// float32 col^T written straight into the GEMM's packed B panels (gemm::PackB), as conv2d.cc's
-// fill_panels with rows and columns swapped: rows are positions (`np` an image from p0, image r / np
-// at x + (r / np) * xs[0]), columns taps k = (ci, kh, kw). The values are those of im2col.
-struct Panels {
-  const Geometry* g;
-  const float* x;
-  const int64_t* xs;
-  int64_t np, p0;
-};
-
+// Positions on the rows, taps on the columns: col^T (conv2d_panels.h).
 void fill_panels_t(const void* ctx, int64_t k0, int64_t kc, int64_t j0, int64_t nc, int nr, float* dst) {
-  const Panels& pn = *static_cast<const Panels*>(ctx);
-  const Geometry& g = *pn.g;
-  const int64_t* xs = pn.xs;
-  tap_buf.resize(size_t(3 * kc));
-  int32_t *roff = tap_buf.data(), *rih = roff + kc, *riw = rih + kc;
-  int64_t i = k0 / pn.np, q = pn.p0 + k0 % pn.np, oy = q / g.ow, ox = q % g.ow;
-  for (int64_t r = 0; r < kc; ++r) {
-    const int64_t y = oy * g.sh - g.ph, x = ox * g.sw - g.pw;
-    rih[r] = int32_t(y);
-    riw[r] = int32_t(x);
-    roff[r] = int32_t(i * xs[0] + y * xs[2] + x * xs[3]);
-    if (++ox == g.ow) {
-      ox = 0;
-      ++oy;
-    }
-    if (++q == pn.p0 + pn.np) {
-      ++i;
-      q = pn.p0;
-      oy = q / g.ow;
-      ox = q % g.ow;
-    }
-  }
-  const Stride2* s2 = stride2();
-  alignas(64) int32_t base[64], ih[64], iw[64];
-  const int32_t h = int32_t(g.h), w = int32_t(g.w);
-  const int64_t taps = g.kh * g.kw;
-  for (int64_t jp = j0; jp < j0 + nc; jp += nr, dst += kc * nr) {
-    const int64_t cols = std::min<int64_t>(nr, j0 + nc - jp);
-    for (int64_t c = 0; c < nr; ++c) {
-      if (c >= cols) {
-        base[c] = 0;
-        ih[c] = -(int32_t(1) << 30);  // never inside: the padding columns are 0
-        iw[c] = 0;
-        continue;
-      }
-      const int64_t k = jp + c, ci = k / taps, a = k % taps / g.kw, b = k % g.kw;
-      ih[c] = int32_t(a * g.dh);
-      iw[c] = int32_t(b * g.dw);
-      base[c] = int32_t(ci * xs[1] + a * g.dh * xs[2] + b * g.dw * xs[3]);
-    }
-    if (s2 && nr % 16 == 0 && nr <= 64) {
-      s2->panel32(dst, nr, pn.x, base, ih, iw, roff, rih, riw, kc, h, w);
-      continue;
-    }
-    float* o = dst;
-    for (int64_t r = 0; r < kc; ++r, o += nr)
-      for (int64_t c = 0; c < nr; ++c) {
-        const uint32_t y = uint32_t(ih[c] + rih[r]), x = uint32_t(iw[c] + riw[r]);
-        o[c] = y < uint32_t(h) && x < uint32_t(w) ? pn.x[base[c] + roff[r]] : 0.0f;
-      }
-  }
+  fill_panels(*static_cast<const Panels*>(ctx), position_table, tap_table, k0, kc, j0, nc, nr, dst);
 }
 
 constexpr int64_t kMaxSlices = 8;
