@@ -49,6 +49,7 @@ export {
 export { type DropoutResult, dropout, dropoutBackward } from './ops/dropout';
 export { bmm, linear, matmul } from './ops/matmul';
 export { type Operand, resultType } from './ops/operand';
+export { type AdamStepOptions, adamStep_, type SgdStepOptions, sgdStep_ } from './ops/optim-step';
 export {
   type AdaptiveSize,
   type AvgPool2dOptions,
