@@ -13,6 +13,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import {
   AutogradError,
+  backward,
   enableGrad,
   GradcheckError,
   GradNode,
@@ -22,6 +23,7 @@ import {
   NON_DIFFERENTIABLE,
   noGrad,
   registerGradient,
+  zeroGrad,
 } from '../src/index';
 import { leaf, values } from './helpers';
 
@@ -125,6 +127,16 @@ describe('backward errors', () => {
     const y = e.sum();
     e.dispose();
     expect(() => y.backward()).toThrow(/disposed/);
+  });
+
+  it('a root may be a leaf, or an ancestor of another root', () => {
+    const s = tensor(2).requiresGrad_();
+    s.backward();
+    expect(s.grad!.item()).toBe(1);
+    const x = f32([1, 2]);
+    const y = x.mul(3);
+    backward([y, y.mul(2)], [ones([2]), ones([2])]);
+    expect(values(x.grad!)).toEqual([9, 9]);
   });
 
   it('every autograd error is a MantissaError', () => {
@@ -294,10 +306,16 @@ describe('memory', () => {
     expect(after.numTensors - before.numTensors).toBe(2);
     expect(after.numStorages - before.numStorages).toBe(2);
     expect(x.grad!.isDisposed).toBe(false);
+    const old = x.grad!;
     tidy(() => {
       x.grad = ones([3]);
     });
     expect(values(x.grad!)).toEqual([1, 1, 1]);
+    expect(old.isDisposed).toBe(true);
+    const kept = memory().numTensors;
+    expect(kept).toBe(after.numTensors);
+    zeroGrad([x, w]);
+    expect(memory().numTensors).toBe(kept - 2);
   });
 });
 
