@@ -233,6 +233,13 @@ describe('in-place ops', () => {
     ).toBe(true);
   });
 
+  it('mul_ by a constant, copy_ and fill_ pass gradcheck', () => {
+    const c = tensor([0.5, -2, 3], { dtype: 'float64' });
+    expect(gradcheck((a) => a.mul(1).mul_(c).mul_(1.5), [leaf([2, 3])])).toBe(true);
+    expect(gradcheck((s) => zeros([2, 3], { dtype: 'float64' }).copy_(s).exp(), [leaf([3])])).toBe(true);
+    expect(gradcheck((a) => a.mul(1).fill_(2).add(a.mul(a)), [leaf([4])])).toBe(true);
+  });
+
   it('copy_ into a plain buffer routes the gradient to the source (summed over broadcasting, cast)', () => {
     const src = tensor([1, 2, 3], { dtype: 'float16' }).requiresGrad_();
     const buf = zeros([2, 3]);
@@ -283,6 +290,23 @@ describe('dtypes of gradients', () => {
       'float32',
       'float16',
     ]);
+  });
+
+  it('bfloat16 leaves get bfloat16 grads', () => {
+    const x = tensor([1, 2, 3], { dtype: 'bfloat16' }).requiresGrad_();
+    x.mul(x).float().sum().backward();
+    expect(x.grad!.dtype).toBe('bfloat16');
+    expect(values(x.grad!)).toEqual([2, 4, 6]);
+  });
+
+  it('a deep chain (5,000 ops) backwards without recursion', () => {
+    const x = f32([1]);
+    tidy(() => {
+      let y = x;
+      for (let i = 0; i < 5000; i++) y = y.mul(1.0001);
+      y.sum().backward();
+    });
+    expect(x.grad!.item()).toBeCloseTo(1.0001 ** 5000, 0);
   });
 
   it('grad assignment checks shape and dtype', () => {
