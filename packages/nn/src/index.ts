@@ -1,1 +1,1 @@
-export {};
+export { fmtValue, NnError, SafetensorsError, StateDictError } from './errors';
