@@ -1,1 +1,2 @@
 export { fmtValue, NnError, SafetensorsError, StateDictError } from './errors';
+export * from './safetensors';
