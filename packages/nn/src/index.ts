@@ -1,2 +1,3 @@
-export { fmtValue, NnError, SafetensorsError, StateDictError } from './errors';
+export { ClassIndexError, fmtValue, NnError, SafetensorsError, StateDictError } from './errors';
+export * from './losses';
 export * from './safetensors';

@@ -192,10 +192,7 @@ describe('saveSafetensors / loadSafetensors', () => {
         () => serializeSafetensors({ __metadata__: t }),
         /tensor name: expected a name other than __metadata__/,
       ],
-      [
-        () => serializeSafetensors({ 'bad\ud800': t }),
-        /expected well-formed Unicode, got a lone surrogate/,
-      ],
+      [() => serializeSafetensors({ 'bad\ud800': t }), /expected well-formed Unicode, got a lone surrogate/],
       [
         () => serializeSafetensors(new Map([[3 as unknown as string, t]])),
         /tensor name: expected a string, got 3/,
