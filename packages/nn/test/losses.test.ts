@@ -23,27 +23,11 @@ import {
   fromFixture,
   type LossCase,
   loadLossCases,
+  runLoss,
   type Tolerance,
 } from './helpers/loss-fixtures';
 
 const cases = loadLossCases();
-
-export function runLoss(c: LossCase, inputs: Record<string, Tensor>): Tensor {
-  const { reduction, ignoreIndex } = c.options;
-  switch (c.op) {
-    case 'crossEntropy':
-      return crossEntropy(inputs.x!, inputs.target!, { reduction, ignoreIndex });
-    case 'nllLoss':
-      return nllLoss(inputs.x!, inputs.target!, { reduction, ignoreIndex });
-    case 'mseLoss':
-      return mseLoss(inputs.x!, inputs.target!, { reduction });
-    case 'bceWithLogits':
-      return bceWithLogits(inputs.x!, inputs.target!, {
-        reduction,
-        posWeight: inputs.posWeight ?? c.options.posWeight,
-      });
-  }
-}
 
 // Sums run in a different order than PyTorch's (a few ulps); elementwise results are exact except
 // the fused cross-entropy's log-sum-exp. bceWithLogits is held to the float64 value (see

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type DType, Tensor, tensor } from '@mantissa/tensor';
 import { expect } from 'vitest';
+import { bceWithLogits, crossEntropy, mseLoss, nllLoss } from '../../src/index';
 
 /** A tensor as gen_losses.py stores it (torchref.encode): raw little-endian bytes, base64. */
 export interface FixtureTensor {
@@ -100,5 +101,23 @@ export function expectClose(actual: Tensor, expected: FixtureTensor, tol: Tolera
         `${label}: element ${i} is ${g} but PyTorch gives ${w} (${expected.dtype}, tolerance ${JSON.stringify(tol)})`,
       );
     }
+  }
+}
+
+/** Runs the loss of a fixture case on its inputs (x, target and, for BCE, posWeight). */
+export function runLoss(c: LossCase, inputs: Record<string, Tensor>): Tensor {
+  const { reduction, ignoreIndex } = c.options;
+  switch (c.op) {
+    case 'crossEntropy':
+      return crossEntropy(inputs.x!, inputs.target!, { reduction, ignoreIndex });
+    case 'nllLoss':
+      return nllLoss(inputs.x!, inputs.target!, { reduction, ignoreIndex });
+    case 'mseLoss':
+      return mseLoss(inputs.x!, inputs.target!, { reduction });
+    case 'bceWithLogits':
+      return bceWithLogits(inputs.x!, inputs.target!, {
+        reduction,
+        posWeight: inputs.posWeight ?? c.options.posWeight,
+      });
   }
 }
