@@ -1,1 +1,3 @@
-export {};
+export { ClassIndexError, fmtValue, NnError, SafetensorsError, StateDictError } from './errors';
+export * from './losses';
+export * from './safetensors';
