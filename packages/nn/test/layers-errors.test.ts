@@ -74,7 +74,7 @@ describe('a layer given an input it cannot take', () => {
     for (const layer of [new ReLU(), new Dropout(), new Flatten(), new Linear(1, 1)]) {
       const e = thrown(() => layer.forward([1, 2] as never));
       expect(e).toBeInstanceOf(LayerInputError);
-      expect(e.message).toMatch(/expected input a Tensor, got 1,2/);
+      expect(e.message).toMatch(/expected the input to be a Tensor, got 1,2/);
     }
   });
 
