@@ -15,3 +15,10 @@ export function spread(shape: number[], lo: number, hi: number, dtype: DType = '
 }
 
 export const values = (t: Tensor): number[] => Array.from(t.data() as ArrayLike<number>);
+
+/** A non-contiguous float64 leaf: the transpose of a sample, as a leaf that requires grad. */
+export function leafT(shape: number[], scale = 1): Tensor {
+  const base = randn(shape.slice().reverse(), { dtype: 'float64' }).mul(scale);
+  const t = base.T;
+  return t.requiresGrad_();
+}

@@ -3,8 +3,8 @@ import { type Device, DTYPES, type DType, isDType, isTensor, keep, type Tensor }
 import { fmtValue, NnError, StateDictError } from './errors';
 import { Parameter } from './parameter';
 
-/** Parameters and persistent buffers by dotted name (`0.0.weight`), in PyTorch's order. */
-export type StateDict = Record<string, Tensor>;
+/** Tensors by dotted name (`0.0.weight`): what stateDict returns and loadStateDict takes. */
+type StateDictInput = Readonly<Record<string, Tensor>> | ReadonlyMap<string, Tensor>;
 
 export interface LoadStateDictResult {
   missingKeys: string[];
@@ -397,8 +397,8 @@ export abstract class Module {
    * Parameters and persistent buffers under PyTorch's key names and order (a module's parameters, then its
    * buffers, then each child's). The values are detached views sharing the module's storage.
    */
-  stateDict(): StateDict {
-    const out: StateDict = {};
+  stateDict(): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
     for (const [key, slot] of this.#slots()) out[key] = slot.tensor.detach();
     return out;
   }
@@ -409,10 +409,7 @@ export abstract class Module {
    * Every key is checked before anything is copied: a tensor of another shape always throws; with `strict`
    * (the default) so does a missing or an unexpected key.
    */
-  loadStateDict(
-    dict: StateDict | ReadonlyMap<string, Tensor>,
-    options: { strict?: boolean } = {},
-  ): LoadStateDictResult {
+  loadStateDict(dict: StateDictInput, options: { strict?: boolean } = {}): LoadStateDictResult {
     const op = 'Module.loadStateDict';
     const strict = options.strict ?? true;
     if (dict === null || typeof dict !== 'object') {
