@@ -331,7 +331,7 @@ export abstract class Module {
             const data = convert(p);
             np = new Parameter(data, p.requiresGrad);
             data.dispose();
-            if (p.grad !== null) np.grad = keep(convert(p.grad));
+            if (p.grad !== null) np.grad = convert(p.grad);
             replaced.set(p, np);
           }
           m.registerParameter(name, np);
@@ -348,11 +348,7 @@ export abstract class Module {
       }
     });
     for (const old of replaced.keys()) {
-      const grad = old.grad;
-      if (grad !== null) {
-        old.grad = null;
-        grad.dispose();
-      }
+      old.grad = null; // disposes it
       old.dispose();
     }
     return this;
@@ -369,11 +365,7 @@ export abstract class Module {
   /** Frees every parameter (and its grad) and buffer; the module cannot be used afterwards. */
   dispose(): void {
     for (const t of [...this.parameters(), ...this.buffers()]) {
-      const grad = t.grad;
-      if (grad !== null) {
-        t.grad = null;
-        grad.dispose();
-      }
+      t.grad = null; // disposes it
       t.dispose();
     }
   }
