@@ -1,3 +1,17 @@
 export { ClassIndexError, fmtValue, NnError, SafetensorsError, StateDictError } from './errors';
+export type { FanMode, KaimingOptions, Nonlinearity } from './init';
+export * as init from './init';
+export { ReLU } from './layers/activation';
+export { BatchNorm1d, BatchNorm2d, type BatchNormOptions } from './layers/batch-norm';
+export { Conv2d, type Conv2dOptions } from './layers/conv2d';
+export { Dropout } from './layers/dropout';
+export { Flatten } from './layers/flatten';
+export { LayerInputError } from './layers/input-error';
+export { Linear } from './layers/linear';
+export { AdaptiveAvgPool2d, MaxPool2d, type MaxPool2dOptions } from './layers/pooling';
+export { Sequential } from './layers/sequential';
 export * from './losses';
+export { type LoadStateDictResult, Module, StateDictKeysError } from './module';
+export { isParameter, Parameter } from './parameter';
 export * from './safetensors';
+export { type ConvLayerOptions, convLayer, simpleCnn } from './simple-cnn';
