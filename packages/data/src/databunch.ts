@@ -114,9 +114,19 @@ export class DataBunch<T = unknown> {
     validDs: Dataset<T>,
     options: DataBunchCreateOptions<T> = {},
   ): DataBunch<T> {
-    const { bs = 64, valBs = bs, seed, collate, ...rest } = options;
-    const trainDl = new DataLoader(trainDs, { batchSize: bs, shuffle: true, dropLast: true, seed, collate });
-    const validDl = new DataLoader(validDs, { batchSize: valBs, collate });
+    const [trainDl, validDl, rest] = createLoaders(trainDs, validDs, options);
     return new DataBunch(trainDl, validDl, rest);
   }
+}
+
+/** The two loaders of `DataBunch.create`, and the options left for the bunch. */
+export function createLoaders<T>(
+  trainDs: Dataset<T>,
+  validDs: Dataset<T>,
+  options: DataBunchCreateOptions<T>,
+): [DataLoader<T>, DataLoader<T>, DataBunchOptions] {
+  const { bs = 64, valBs = bs, seed, collate, ...rest } = options;
+  const trainDl = new DataLoader(trainDs, { batchSize: bs, shuffle: true, dropLast: true, seed, collate });
+  const validDl = new DataLoader(validDs, { batchSize: valBs, collate });
+  return [trainDl, validDl, rest];
 }

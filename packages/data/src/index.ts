@@ -9,3 +9,8 @@ export {
 export { type BatchLoader, DataLoader, type DataLoaderOptions } from './dataloader';
 export { type BatchDataset, type Dataset, type LabelInfo, TensorDataset } from './dataset';
 export { DataError } from './errors';
+export { type IdxArray, type MnistSplit, mnistSplit, parseIdx } from './idx';
+export { type FromFolderOptions, ImageDataBunch } from './image-databunch';
+export { BYTE_TO_UNIT, ImageDataset } from './image-dataset';
+export { type DecodedImage, decodePng, encodeGrayPng } from './png';
+export { dataDir, type UntarDataOptions, URLs, untarData } from './untar-data';
