@@ -6,7 +6,7 @@ function idx(type: number, dims: number[], data: number[] | Uint8Array): Uint8Ar
   const view = new DataView(out.buffer);
   out[2] = type;
   out[3] = dims.length;
-  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
+  for (const [i, d] of dims.entries()) view.setUint32(4 + 4 * i, d, false);
   out.set(data, 4 + 4 * dims.length);
   return out;
 }
