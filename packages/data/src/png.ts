@@ -82,5 +82,8 @@ export function encodeGrayPng(pixels: Uint8Array, width: number, height: number)
     inputColorType: 0,
     inputHasAlpha: false,
     bitDepth: 8,
+    // No row filter and zlib's default level: for MNIST digits both the smallest files and the fastest.
+    filterType: 0,
+    deflateLevel: 6,
   });
 }

