@@ -14,6 +14,8 @@
 namespace {
 
 constexpr double kIndexSpan = 16777216.0;  // ids are index + generation * 2^24
+// Multi-tensor kernels (the loss scaler's unscale_check) take many tensors in one call.
+constexpr int kMaxKernelTensors = 64;
 constexpr double kMaxExact = 9007199254740992.0;
 
 struct Slot {
@@ -186,10 +188,10 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
   Napi::Float64Array attrs = info[3].As<Napi::Float64Array>();
   const double ntensors = number_arg(info, 2, "run", "the tensor count");
   const double nattrs = number_arg(info, 4, "run", "the attribute count");
-  if (!is_count(ntensors, 16)) throw_error(env, "INVALID_ARGUMENT", prefix() + "tensor count must be 0..16");
+  if (!is_count(ntensors, kMaxKernelTensors)) throw_error(env, "INVALID_ARGUMENT", prefix() + "tensor count must be 0.." + std::to_string(kMaxKernelTensors));
   if (!is_count(nattrs, double(attrs.ElementLength()))) throw_error(env, "INVALID_ARGUMENT", prefix() + "attribute count exceeds the attribute array");
 
-  mt_tensor tensors[16];
+  mt_tensor tensors[kMaxKernelTensors];
   size_t pos = 0;
   const size_t len = desc.ElementLength();
   auto next = [&](const char* what) {

@@ -10,7 +10,9 @@ import type { Tensor } from './tensor';
 
 const kernelIds = new Map<string, number>();
 // One descriptor buffer reused by every call: per tensor id, dtype, ndim, offset, shape, strides.
-const desc = new Float64Array(16 * (4 + 2 * 8));
+/** The most tensors one kernel call takes (the binding's limit); multi-tensor ops split longer lists. */
+export const MAX_KERNEL_TENSORS = 64;
+const desc = new Float64Array(MAX_KERNEL_TENSORS * (4 + 2 * 8));
 let attrBuf = new Float64Array(16);
 
 function kernelId(name: string): number {
@@ -25,6 +27,13 @@ function kernelId(name: string): number {
 
 /** Runs kernel `name` on `tensors` (inputs then outputs) with numeric attributes. */
 export function runKernel(name: string, tensors: readonly Tensor[], attrs: readonly number[] = []): void {
+  if (tensors.length > MAX_KERNEL_TENSORS) {
+    throw new KernelError(
+      name,
+      'INVALID_ARGUMENT',
+      `at most ${MAX_KERNEL_TENSORS} tensors per call, got ${tensors.length}`,
+    );
+  }
   let p = 0;
   for (const t of tensors) {
     if (t.isDisposed) throw new DisposedError(name);

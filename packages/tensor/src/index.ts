@@ -11,7 +11,15 @@ export {
 } from './creation';
 export { checkDevice, type Device } from './device';
 export { ALL_DTYPES, DTYPES, type DType, type DTypeInfo, FLOAT_DTYPES, isDType, promoteTypes } from './dtype';
-export { backendInfo, type OpHook, recordOp, runKernel, setNumThreads, setOpHook } from './engine';
+export {
+  backendInfo,
+  MAX_KERNEL_TENSORS,
+  type OpHook,
+  recordOp,
+  runKernel,
+  setNumThreads,
+  setOpHook,
+} from './engine';
 export {
   ArgumentError,
   AxisError,
@@ -49,6 +57,7 @@ export {
 export { type DropoutResult, dropout, dropoutBackward } from './ops/dropout';
 export { bmm, linear, matmul } from './ops/matmul';
 export { type Operand, resultType } from './ops/operand';
+export { type AdamStepOptions, adamStep_, type SgdStepOptions, sgdStep_ } from './ops/optim-step';
 export {
   type AdaptiveSize,
   type AvgPool2dOptions,
@@ -64,6 +73,7 @@ export {
 export { allFinite, argmax, max, mean, min, sum, variance } from './ops/reduce';
 export { logSoftmax, logSoftmaxBackward } from './ops/softmax';
 export { abs, clamp, exp, isfinite, isnan, log, neg, relu, rsqrt, sigmoid, sqrt, tanh } from './ops/unary';
+export { unscaleAndCheck } from './ops/unscale';
 export { where } from './ops/where';
 export { getRngState, initialSeed, manualSeed, setRngState } from './random';
 export { broadcastShapes, contiguousStrides } from './shape';
