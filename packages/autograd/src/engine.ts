@@ -1,4 +1,4 @@
-import { DTYPES, isTensor, keep, ones, type Tensor, tidy } from '@mantissa/tensor';
+import { DTYPES, isTensor, keep, ones, Tensor, tidy } from '@mantissa/tensor';
 import { AutogradError } from './errors';
 import { noGrad } from './grad-mode';
 import { type GradHook, metaOf, peekMeta } from './meta';
@@ -17,7 +17,7 @@ const fmt = (s: readonly number[]): string => `[${s.join(', ')}]`;
 
 /** A new tensor object over the same memory: lets two owners each dispose their own. */
 function alias(t: Tensor): Tensor {
-  return new (t.constructor as typeof Tensor)(t.storage, t.shape, t.dtype, t.strides, t.offset, t.device);
+  return new Tensor(t.storage, t.shape, t.dtype, t.strides, t.offset, t.device);
 }
 
 /** t itself when nothing else sees its memory (so it may become a .grad and be written in place), else a copy. */

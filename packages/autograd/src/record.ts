@@ -14,8 +14,8 @@ function edgeOf(t: Tensor): Edge | null {
   return m.gradFn ?? t;
 }
 
-/** An in-place op in grad mode: refuses the writes whose gradient the graph could not follow. */
-function checkInPlace(op: string, self: Tensor, edges: readonly (Edge | null)[]): void {
+/** In grad mode, a leaf that requires grad may not be written in place (its .grad would be for other values). */
+function checkLeafWrite(op: string, self: Tensor): void {
   const m = peekMeta(self);
   if (m?.requiresGrad && m.gradFn === null) {
     throw new AutogradError(
@@ -24,7 +24,11 @@ function checkInPlace(op: string, self: Tensor, edges: readonly (Edge | null)[])
         'parameters inside noGrad(), as optimizers do)',
     );
   }
-  const fn = m?.gradFn;
+}
+
+/** Refuses the recorded in-place writes whose gradient the graph could not follow. */
+function checkRecordedWrite(op: string, self: Tensor, edges: readonly (Edge | null)[]): void {
+  const fn = peekMeta(self)?.gradFn;
   if (fn != null && VIEW_OPS.has(fn.op) && fn.savedStorageOf(0) === self.storage) {
     throw new AutogradError(
       op,
@@ -44,7 +48,8 @@ function checkInPlace(op: string, self: Tensor, edges: readonly (Edge | null)[])
 
 /**
  * The engine's op hook: bumps the version of in-place targets, and records a node when grad mode is on
- * and some input requires grad. Output 0 is the differentiable output when it is float.
+ * and some input requires grad. Output 0 is the differentiable output when it is float. (It runs after
+ * the op, so a refused in-place write has already happened when the error is thrown.)
  */
 export function recordHook(
   op: string,
@@ -52,14 +57,12 @@ export function recordHook(
   outputs: readonly Tensor[],
   attrs: Readonly<Record<string, unknown>>,
 ): void {
-  const inPlace = op.endsWith('_');
-  if (inPlace && outputs[0] !== undefined) bumpVersion(outputs[0]);
-  if (!isGradEnabled() || NON_DIFFERENTIABLE.has(op)) return;
   const out = outputs[0];
-  if (inPlace && out !== undefined) {
-    const m = peekMeta(out);
-    if (m?.requiresGrad && m.gradFn === null) checkInPlace(op, out, []);
-  }
+  if (out === undefined) return;
+  const inPlace = op.endsWith('_');
+  if (inPlace) bumpVersion(out);
+  if (!isGradEnabled() || NON_DIFFERENTIABLE.has(op)) return;
+  if (inPlace) checkLeafWrite(op, out);
   let any = false;
   for (const t of inputs) {
     if (peekMeta(t)?.requiresGrad) {
@@ -67,9 +70,9 @@ export function recordHook(
       break;
     }
   }
-  if (!any || out === undefined || !DTYPES[out.dtype].isFloat) return;
+  if (!any || !DTYPES[out.dtype].isFloat) return;
   const edges = inputs.map(edgeOf);
-  if (inPlace) checkInPlace(op, out, edges);
+  if (inPlace) checkRecordedWrite(op, out, edges);
   const node = new GradNode(op, edges, inputs, outputs, attrs);
   const m = metaOf(out);
   m.requiresGrad = true;

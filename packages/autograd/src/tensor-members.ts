@@ -8,7 +8,10 @@ declare module '@mantissa/tensor' {
   interface Tensor {
     /** Whether gradients flow to this tensor. Settable on float leaves; fixed on op results. */
     requiresGrad: boolean;
-    /** The accumulated gradient (same shape and dtype); settable, null clears. It outlives tidy(). */
+    /**
+     * The accumulated gradient (same shape and dtype); it outlives tidy(). Settable: null clears, and
+     * the gradient replaced is disposed (the tensor owns it).
+     */
     grad: Tensor | null;
     /** The node that produced this tensor; null for leaves and for results computed without grad. */
     readonly gradFn: GradNode | null;
@@ -51,26 +54,33 @@ function setRequiresGrad(t: Tensor, flag: unknown): void {
   metaOf(t).requiresGrad = flag;
 }
 
+/**
+ * A tensor owns its .grad: assigning another gradient (or null) disposes the one it replaces, so a
+ * loop that reassigns gradients keeps flat memory. clone() a gradient to keep using it afterwards.
+ */
 function setGrad(t: Tensor, g: unknown): void {
-  if (g === null || g === undefined) {
-    if (peekMeta(t) !== undefined) metaOf(t).grad = null;
-    return;
+  if (g !== null && g !== undefined) {
+    if (!isTensor(g)) throw new AutogradError('grad', `expected a Tensor or null, got ${typeof g}`);
+    g.assertLive('grad');
+    if (g.shape.length !== t.shape.length || g.shape.some((s, i) => s !== t.shape[i])) {
+      throw new AutogradError(
+        'grad',
+        `expected a gradient of shape ${fmt(t.shape)}, got shape ${fmt(g.shape)}`,
+      );
+    }
+    if (g.dtype !== t.dtype) {
+      throw new AutogradError('grad', `expected a gradient of dtype ${t.dtype}, got dtype ${g.dtype}`);
+    }
+    if (g.device !== t.device) {
+      throw new AutogradError('grad', `expected a gradient on device ${t.device}, got device ${g.device}`);
+    }
   }
-  if (!isTensor(g)) throw new AutogradError('grad', `expected a Tensor or null, got ${typeof g}`);
-  g.assertLive('grad');
-  if (g.shape.length !== t.shape.length || g.shape.some((s, i) => s !== t.shape[i])) {
-    throw new AutogradError(
-      'grad',
-      `expected a gradient of shape ${fmt(t.shape)}, got shape ${fmt(g.shape)}`,
-    );
-  }
-  if (g.dtype !== t.dtype) {
-    throw new AutogradError('grad', `expected a gradient of dtype ${t.dtype}, got dtype ${g.dtype}`);
-  }
-  if (g.device !== t.device) {
-    throw new AutogradError('grad', `expected a gradient on device ${t.device}, got device ${g.device}`);
-  }
-  metaOf(t).grad = keep(g);
+  const m = peekMeta(t);
+  if (m === undefined && (g === null || g === undefined)) return;
+  const meta = m ?? metaOf(t);
+  const old = meta.grad;
+  meta.grad = g === null || g === undefined ? null : keep(g as Tensor);
+  if (old !== null && old !== meta.grad) old.dispose();
 }
 
 function registerHook(t: Tensor, fn: GradHook): () => void {

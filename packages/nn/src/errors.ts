@@ -44,6 +44,25 @@ export class StateDictError extends NnError {
   }
 }
 
+/**
+ * A class-index target outside 0..numClasses-1 that is not the ignore index (a loss would otherwise
+ * read past its row of logits). Names the flat position in the target and the value found.
+ */
+export class ClassIndexError extends NnError {
+  constructor(
+    op: string,
+    readonly index: number,
+    readonly value: number,
+    readonly numClasses: number,
+    readonly ignoreIndex: number,
+  ) {
+    super(
+      op,
+      `target at flat index ${index}: expected a class index in 0..${numClasses - 1} (or ignoreIndex ${ignoreIndex}), got ${value}`,
+    );
+  }
+}
+
 /** Formats a value for a message: arrays as [a, b], strings bare, objects as JSON. */
 export function fmtValue(v: unknown): string {
   if (typeof v === 'string') return v;

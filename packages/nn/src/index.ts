@@ -1,4 +1,4 @@
-export { fmtValue, NnError, SafetensorsError, StateDictError } from './errors';
+export { ClassIndexError, fmtValue, NnError, SafetensorsError, StateDictError } from './errors';
 export type { FanMode, KaimingOptions, Nonlinearity } from './init';
 export * as init from './init';
 export { ReLU } from './layers/activation';
@@ -10,6 +10,8 @@ export { LayerInputError } from './layers/input-error';
 export { Linear } from './layers/linear';
 export { AdaptiveAvgPool2d, MaxPool2d, type MaxPool2dOptions } from './layers/pooling';
 export { Sequential } from './layers/sequential';
+export * from './losses';
 export { type LoadStateDictResult, Module, type StateDict, StateDictKeysError } from './module';
 export { isParameter, Parameter } from './parameter';
+export * from './safetensors';
 export { type ConvLayerOptions, convLayer, simpleCnn } from './simple-cnn';
