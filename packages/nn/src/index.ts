@@ -11,7 +11,7 @@ export { Linear } from './layers/linear';
 export { AdaptiveAvgPool2d, MaxPool2d, type MaxPool2dOptions } from './layers/pooling';
 export { Sequential } from './layers/sequential';
 export * from './losses';
-export { type LoadStateDictResult, Module, type StateDict, StateDictKeysError } from './module';
+export { type LoadStateDictResult, Module, StateDictKeysError } from './module';
 export { isParameter, Parameter } from './parameter';
 export * from './safetensors';
 export { type ConvLayerOptions, convLayer, simpleCnn } from './simple-cnn';

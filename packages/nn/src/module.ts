@@ -3,8 +3,8 @@ import { type Device, DTYPES, type DType, isDType, isTensor, keep, type Tensor }
 import { fmtValue, NnError, StateDictError } from './errors';
 import { Parameter } from './parameter';
 
-/** Parameters and persistent buffers by dotted name (`0.0.weight`), in PyTorch's order. */
-export type StateDict = Record<string, Tensor>;
+/** Tensors by dotted name (`0.0.weight`): what stateDict returns and loadStateDict takes. */
+type StateDictInput = Readonly<Record<string, Tensor>> | ReadonlyMap<string, Tensor>;
 
 export interface LoadStateDictResult {
   missingKeys: string[];
@@ -331,7 +331,7 @@ export abstract class Module {
             const data = convert(p);
             np = new Parameter(data, p.requiresGrad);
             data.dispose();
-            if (p.grad !== null) np.grad = keep(convert(p.grad));
+            if (p.grad !== null) np.grad = convert(p.grad);
             replaced.set(p, np);
           }
           m.registerParameter(name, np);
@@ -348,11 +348,7 @@ export abstract class Module {
       }
     });
     for (const old of replaced.keys()) {
-      const grad = old.grad;
-      if (grad !== null) {
-        old.grad = null;
-        grad.dispose();
-      }
+      old.grad = null; // disposes it
       old.dispose();
     }
     return this;
@@ -369,11 +365,7 @@ export abstract class Module {
   /** Frees every parameter (and its grad) and buffer; the module cannot be used afterwards. */
   dispose(): void {
     for (const t of [...this.parameters(), ...this.buffers()]) {
-      const grad = t.grad;
-      if (grad !== null) {
-        t.grad = null;
-        grad.dispose();
-      }
+      t.grad = null; // disposes it
       t.dispose();
     }
   }
@@ -397,8 +389,8 @@ export abstract class Module {
    * Parameters and persistent buffers under PyTorch's key names and order (a module's parameters, then its
    * buffers, then each child's). The values are detached views sharing the module's storage.
    */
-  stateDict(): StateDict {
-    const out: StateDict = {};
+  stateDict(): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
     for (const [key, slot] of this.#slots()) out[key] = slot.tensor.detach();
     return out;
   }
@@ -409,10 +401,7 @@ export abstract class Module {
    * Every key is checked before anything is copied: a tensor of another shape always throws; with `strict`
    * (the default) so does a missing or an unexpected key.
    */
-  loadStateDict(
-    dict: StateDict | ReadonlyMap<string, Tensor>,
-    options: { strict?: boolean } = {},
-  ): LoadStateDictResult {
+  loadStateDict(dict: StateDictInput, options: { strict?: boolean } = {}): LoadStateDictResult {
     const op = 'Module.loadStateDict';
     const strict = options.strict ?? true;
     if (dict === null || typeof dict !== 'object') {

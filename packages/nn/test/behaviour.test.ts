@@ -78,6 +78,18 @@ describe('Dropout train/eval', () => {
     expect(arr(d.forward(x))).toEqual(y);
   });
 
+  it('passes the gradient through the kept elements only, scaled by 1 / (1 - p)', () => {
+    const d = new Dropout(0.5);
+    const x = rand([20, 20]).add(1).requiresGrad_();
+    tidy(() => {
+      const y = d.forward(x);
+      y.sum().backward();
+      const kept = arr(y).map((v) => (v === 0 ? 0 : 2));
+      expect(arr(x.grad!)).toEqual(kept);
+      expect(kept.filter((v) => v === 0).length).toBeGreaterThan(100);
+    });
+  });
+
   it('is the identity in eval mode', () => {
     const d = new Dropout(0.9).eval();
     const x = rand([5, 5]);

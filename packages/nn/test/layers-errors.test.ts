@@ -60,7 +60,7 @@ describe('a layer given an input it cannot take', () => {
 
   it('names the feature or channel count expected', () => {
     expect(thrown(() => new Linear(5, 3).forward(zeros([2, 4]))).message).toBe(
-      'Linear(in_features=5, out_features=3, bias=true).forward: expected input features (last dim) 5, got 4 (input shape [2, 4])',
+      'Linear(in_features=5, out_features=3, bias=True).forward: expected input features (last dim) 5, got 4 (input shape [2, 4])',
     );
     expect(thrown(() => new BatchNorm2d(3).forward(zeros([2, 5, 4, 4]))).message).toMatch(
       /expected channels 3, got 5 \(input shape \[2, 5, 4, 4\]\)$/,
@@ -74,7 +74,7 @@ describe('a layer given an input it cannot take', () => {
     for (const layer of [new ReLU(), new Dropout(), new Flatten(), new Linear(1, 1)]) {
       const e = thrown(() => layer.forward([1, 2] as never));
       expect(e).toBeInstanceOf(LayerInputError);
-      expect(e.message).toMatch(/expected input a Tensor, got 1,2/);
+      expect(e.message).toMatch(/expected the input to be a Tensor, got 1,2/);
     }
   });
 

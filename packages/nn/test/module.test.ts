@@ -181,5 +181,10 @@ describe('Parameter', () => {
     lin.dispose();
     expect(lin.weight.isDisposed).toBe(true);
     expect(memory().numTensors).toBe(before);
+    const bn = new BatchNorm2d(2);
+    bn.weight!.grad = zeros([2]);
+    bn.dispose();
+    expect(bn.numBatchesTracked!.isDisposed).toBe(true);
+    expect(memory().numTensors).toBe(before);
   });
 });

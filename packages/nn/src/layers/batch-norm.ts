@@ -1,9 +1,9 @@
 import { batchNorm, ones, type Tensor, zeros } from '@mantissa/tensor';
 import { fmtValue, NnError } from '../errors';
 import { Module } from '../module';
-import { Parameter } from '../parameter';
+import type { Parameter } from '../parameter';
 import { checkInput } from './input-error';
-import { checkBool, checkInt } from './shared';
+import { adopt, checkBool, checkInt } from './shared';
 
 export interface BatchNormOptions {
   eps?: number;
@@ -50,8 +50,8 @@ abstract class BatchNormBase extends Module {
     }
     this.affine = checkBool(L, 'affine', options.affine ?? true);
     this.trackRunningStats = checkBool(L, 'trackRunningStats', options.trackRunningStats ?? true);
-    this.weight = this.affine ? new Parameter(ones([numFeatures])) : null;
-    this.bias = this.affine ? new Parameter(zeros([numFeatures])) : null;
+    this.weight = this.affine ? adopt(ones([numFeatures])) : null;
+    this.bias = this.affine ? adopt(zeros([numFeatures])) : null;
     const track = this.trackRunningStats;
     this.registerBuffer('running_mean', track ? zeros([numFeatures]) : null);
     this.registerBuffer('running_var', track ? ones([numFeatures]) : null);

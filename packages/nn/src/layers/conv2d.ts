@@ -2,9 +2,9 @@ import { conv2d, type Tensor, zeros } from '@mantissa/tensor';
 import { NnError } from '../errors';
 import { kaimingUniform_, uniform_ } from '../init';
 import { Module } from '../module';
-import { Parameter } from '../parameter';
+import type { Parameter } from '../parameter';
 import { checkInput } from './input-error';
-import { checkBool, checkInt, checkPair, type Size2, tuple } from './shared';
+import { adopt, checkBool, checkInt, checkPair, type Size2, tuple } from './shared';
 
 export interface Conv2dOptions {
   stride?: Size2;
@@ -47,8 +47,8 @@ export class Conv2d extends Module {
         `expected groups to divide inChannels ${inChannels} and outChannels ${outChannels}, got ${this.groups}`,
       );
     }
-    this.weight = new Parameter(zeros([outChannels, inChannels / this.groups, ...this.kernelSize]));
-    this.bias = checkBool(L, 'bias', options.bias ?? true) ? new Parameter(zeros([outChannels])) : null;
+    this.weight = adopt(zeros([outChannels, inChannels / this.groups, ...this.kernelSize]));
+    this.bias = checkBool(L, 'bias', options.bias ?? true) ? adopt(zeros([outChannels])) : null;
     this.resetParameters();
   }
 

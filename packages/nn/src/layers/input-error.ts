@@ -25,7 +25,7 @@ export function checkInput(
   layout: string,
   channels?: { count: number; what: string },
 ): Tensor {
-  if (!isTensor(x)) throw new LayerInputError(layer.toString(), 'a Tensor', String(x), 'input');
+  if (!isTensor(x)) throw new LayerInputError(layer.toString(), 'a Tensor', String(x), 'the input to be');
   const t = x.assertLive(`${layer.constructor.name}.forward`);
   if (!ndims.includes(t.ndim)) {
     throw new LayerInputError(

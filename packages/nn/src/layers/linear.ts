@@ -2,9 +2,9 @@ import { linear, type Tensor, zeros } from '@mantissa/tensor';
 import { fmtValue } from '../errors';
 import { kaimingUniform_, uniform_ } from '../init';
 import { Module } from '../module';
-import { Parameter } from '../parameter';
+import type { Parameter } from '../parameter';
 import { checkInput, LayerInputError } from './input-error';
-import { checkBool, checkInt } from './shared';
+import { adopt, checkBool, checkInt } from './shared';
 
 /**
  * y = x·Wᵀ + b over the last dim, as torch.nn.Linear, with its default initialisation:
@@ -20,8 +20,8 @@ export class Linear extends Module {
     super();
     this.inFeatures = checkInt('Linear', 'inFeatures', inFeatures);
     this.outFeatures = checkInt('Linear', 'outFeatures', outFeatures);
-    this.weight = new Parameter(zeros([outFeatures, inFeatures]));
-    this.bias = checkBool('Linear', 'bias', bias) ? new Parameter(zeros([outFeatures])) : null;
+    this.weight = adopt(zeros([outFeatures, inFeatures]));
+    this.bias = checkBool('Linear', 'bias', bias) ? adopt(zeros([outFeatures])) : null;
     this.resetParameters();
   }
 
@@ -47,6 +47,6 @@ export class Linear extends Module {
   }
 
   override extraRepr(): string {
-    return `in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${this.bias !== null}`;
+    return `in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${this.bias !== null ? 'True' : 'False'}`;
   }
 }

@@ -1,4 +1,6 @@
+import type { Tensor } from '@mantissa/tensor';
 import { fmtValue, NnError } from '../errors';
+import { Parameter } from '../parameter';
 
 export type Size2 = number | readonly [number, number];
 
@@ -26,3 +28,10 @@ export function checkBool(layer: string, name: string, v: unknown): boolean {
 
 /** PyTorch's tuple repr: (3, 3). */
 export const tuple = (p: readonly number[]): string => `(${p.join(', ')})`;
+
+/** A parameter that takes over a freshly made tensor (the tensor object itself is disposed, not its memory). */
+export function adopt(t: Tensor): Parameter {
+  const p = new Parameter(t);
+  t.dispose();
+  return p;
+}
