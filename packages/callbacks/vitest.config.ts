@@ -5,6 +5,8 @@ export default defineConfig({
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     // The addon keeps one storage table per process: test files run in separate forks.
     pool: 'forks',
+    // A package skeleton passes until its first tests land.
+    passWithNoTests: true,
     testTimeout: 60_000,
   },
 });
