@@ -36,7 +36,8 @@ export class Adam extends Optimizer<AdamOptions> {
 
   protected checkGroup(op: string, g: ParamGroup<AdamOptions>): void {
     checkHyper(op, 'lr', g.lr, 0);
-    if (!Array.isArray(g.betas) || g.betas.length !== 2) throw new OptimError(op, '[beta1, beta2]', g.betas, 'betas');
+    if (!Array.isArray(g.betas) || g.betas.length !== 2)
+      throw new OptimError(op, '[beta1, beta2]', g.betas, 'betas');
     checkHyper(op, 'betas[0]', g.betas[0], 0, 1 - 2 ** -53);
     checkHyper(op, 'betas[1]', g.betas[1], 0, 1 - 2 ** -53);
     checkHyper(op, 'eps', g.eps, 0);

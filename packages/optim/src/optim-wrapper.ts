@@ -4,8 +4,7 @@ import type { Optimizer, OptimizerStateDict } from './optimizer';
 import { type LayerGroup, splitNoWdParams } from './split-params';
 
 /** Builds the inner optimizer from parameter groups (fastai's `opt_func`). */
-// biome-ignore lint/suspicious/noExplicitAny: an optimizer of any hyper-parameter shape
-export type OptFunc = (groups: { params: Tensor[]; lr: number }[]) => Optimizer<any>;
+export type OptFunc = (groups: { params: Tensor[]; lr: number }[]) => Optimizer<object>;
 
 export interface OptimWrapperOptions {
   /** Weight decay per layer group (a number applies to all). */
@@ -50,11 +49,14 @@ export class OptimWrapper {
   #beta: number[] | null;
   #wd: number[];
 
-  // biome-ignore lint/suspicious/noExplicitAny: an optimizer of any hyper-parameter shape
-  constructor(readonly opt: Optimizer<any>, options: OptimWrapperOptions = {}) {
+  constructor(
+    readonly opt: Optimizer<object>,
+    options: OptimWrapperOptions = {},
+  ) {
     const op = 'OptimWrapper';
     const n = opt.paramGroups.length;
-    if (n % 2 !== 0) throw new OptimError(op, 'an even number of parameter groups (wd, no-wd pairs)', n, 'groups');
+    if (n % 2 !== 0)
+      throw new OptimError(op, 'an even number of parameter groups (wd, no-wd pairs)', n, 'groups');
     this.trueWd = options.trueWd ?? false;
     this.bnWd = options.bnWd ?? true;
     const layer = this.#layerGroups();
@@ -96,7 +98,10 @@ export class OptimWrapper {
   set mom(v: number | readonly number[]) {
     const vals = this.#listify('mom', v);
     if (this.#beta !== null) {
-      this.#setEach('betas', vals.map((m, i) => [m, this.#beta![i]!]));
+      this.#setEach(
+        'betas',
+        vals.map((m, i) => [m, this.#beta![i]!]),
+      );
     } else {
       this.#setEach('momentum', vals);
     }
@@ -108,9 +113,13 @@ export class OptimWrapper {
     return this.#beta === null ? null : this.#beta.at(-1)!;
   }
   set beta(v: number | readonly number[]) {
-    if (this.#beta === null) throw new OptimError('OptimWrapper.beta', 'an optimizer with betas', 'none', 'beta');
+    if (this.#beta === null)
+      throw new OptimError('OptimWrapper.beta', 'an optimizer with betas', 'none', 'beta');
     const vals = this.#listify('beta', v);
-    this.#setEach('betas', vals.map((b, i) => [this.#mom[i]!, b]));
+    this.#setEach(
+      'betas',
+      vals.map((b, i) => [this.#mom[i]!, b]),
+    );
     this.#beta = vals;
   }
 
@@ -120,7 +129,8 @@ export class OptimWrapper {
   set wd(v: number | readonly number[]) {
     const vals = this.#listify('wd', v);
     vals.forEach((w, i) => {
-      if (!(w >= 0) || !Number.isFinite(w)) throw new OptimError('OptimWrapper.wd', 'a finite number >= 0', w, `wd[${i}]`);
+      if (!(w >= 0) || !Number.isFinite(w))
+        throw new OptimError('OptimWrapper.wd', 'a finite number >= 0', w, `wd[${i}]`);
     });
     this.#wd = vals;
     const groups = this.paramGroups;
@@ -156,7 +166,12 @@ export class OptimWrapper {
   loadStateDict(dict: OptimWrapperStateDict): void {
     const op = 'OptimWrapper.loadStateDict';
     if (dict?.trueWd !== this.trueWd || dict?.bnWd !== this.bnWd) {
-      throw new OptimError(op, { trueWd: this.trueWd, bnWd: this.bnWd }, { trueWd: dict?.trueWd, bnWd: dict?.bnWd }, 'weight-decay mode');
+      throw new OptimError(
+        op,
+        { trueWd: this.trueWd, bnWd: this.bnWd },
+        { trueWd: dict?.trueWd, bnWd: dict?.bnWd },
+        'weight-decay mode',
+      );
     }
     this.opt.loadStateDict(dict.opt);
     this.lr = dict.lr;

@@ -32,9 +32,10 @@ export abstract class Optimizer<H extends object> {
 
   constructor(params: ParamsOrGroups<H>, defaults: H) {
     this.defaults = Object.freeze({ ...defaults });
-    const groups = toGroups(params);
-    if (groups.length === 0) throw new OptimError('Optimizer', 'at least one parameter', 'none', 'params');
-    for (const g of groups) this.addParamGroup(g);
+    for (const g of toGroups(params)) this.addParamGroup(g);
+    if (this.paramGroups.every((g) => g.params.length === 0)) {
+      throw new OptimError(new.target.name, 'at least one parameter', 'an empty parameter list', 'params');
+    }
   }
 
   /** Adds a group; hyper-parameters it does not set come from the defaults. */
@@ -47,7 +48,8 @@ export abstract class Optimizer<H extends object> {
         throw new OptimError(op, 'a float tensor', p.dtype, `params[${i}] dtype`);
       }
       for (const g of this.paramGroups) {
-        if (g.params.includes(p)) throw new OptimError(op, 'each parameter in one group', 'a repeated parameter', `params[${i}]`);
+        if (g.params.includes(p))
+          throw new OptimError(op, 'each parameter in one group', 'a repeated parameter', `params[${i}]`);
       }
     });
     const merged = { ...this.defaults, ...group, params } as ParamGroup<H>;
@@ -131,7 +133,12 @@ export abstract class Optimizer<H extends object> {
       throw new OptimError(op, '{ state, paramGroups }', dict, 'state dict');
     }
     if (dict.paramGroups.length !== this.paramGroups.length) {
-      throw new OptimError(op, this.paramGroups.length, dict.paramGroups.length, 'number of parameter groups');
+      throw new OptimError(
+        op,
+        this.paramGroups.length,
+        dict.paramGroups.length,
+        'number of parameter groups',
+      );
     }
     const params: Tensor[] = [];
     dict.paramGroups.forEach((g, i) => {
@@ -144,7 +151,8 @@ export abstract class Optimizer<H extends object> {
     const loaded = new Map<Tensor, ParamState>();
     for (const [key, st] of Object.entries(dict.state ?? {})) {
       const p = params[Number(key)];
-      if (p === undefined) throw new OptimError(op, `a parameter index below ${params.length}`, key, 'state key');
+      if (p === undefined)
+        throw new OptimError(op, `a parameter index below ${params.length}`, key, 'state key');
       const copy: ParamState = {};
       for (const [k, v] of Object.entries(st)) {
         if (isTensor(v)) {
@@ -162,7 +170,11 @@ export abstract class Optimizer<H extends object> {
     }
     dict.paramGroups.forEach((g, i) => {
       const { params: _ids, ...hyper } = g;
-      const next = { ...this.paramGroups[i]!, ...hyper, params: this.paramGroups[i]!.params } as ParamGroup<H>;
+      const next = {
+        ...this.paramGroups[i]!,
+        ...hyper,
+        params: this.paramGroups[i]!.params,
+      } as ParamGroup<H>;
       this.checkGroup(op, next);
       this.paramGroups[i] = next;
     });
@@ -182,16 +194,29 @@ export abstract class Optimizer<H extends object> {
 }
 
 function toGroups<H>(params: ParamsOrGroups<H>): (Partial<H> & { params: Iterable<Tensor> })[] {
-  if (isTensor(params)) throw new OptimError('Optimizer', 'an iterable of tensors', 'a single Tensor', 'params');
+  if (isTensor(params))
+    throw new OptimError('Optimizer', 'an iterable of tensors', 'a single Tensor', 'params');
   const list = [...(params as Iterable<unknown>)];
-  if (list.length > 0 && !isTensor(list[0]) && typeof list[0] === 'object' && list[0] !== null && 'params' in list[0]) {
+  if (
+    list.length > 0 &&
+    !isTensor(list[0]) &&
+    typeof list[0] === 'object' &&
+    list[0] !== null &&
+    'params' in list[0]
+  ) {
     return list as (Partial<H> & { params: Iterable<Tensor> })[];
   }
-  return [{ params: list as Tensor[] } as Partial<H> & { params: Iterable<Tensor> }];
+  return [{ params: list as Tensor[] } as unknown as Partial<H> & { params: Iterable<Tensor> }];
 }
 
 /** @internal A finite number in [min, max] (used by the optimizers' group checks). */
-export function checkHyper(op: string, name: string, v: unknown, min: number, max = Number.POSITIVE_INFINITY): void {
+export function checkHyper(
+  op: string,
+  name: string,
+  v: unknown,
+  min: number,
+  max = Number.POSITIVE_INFINITY,
+): void {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
     throw new OptimError(op, `a finite number in [${min}, ${max}]`, v, name);
   }

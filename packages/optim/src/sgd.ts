@@ -40,7 +40,12 @@ export class SGD extends Optimizer<SGDOptions> {
     checkHyper(op, 'dampening', g.dampening, Number.NEGATIVE_INFINITY);
     checkHyper(op, 'weightDecay', g.weightDecay, 0);
     if (g.nesterov && (g.momentum <= 0 || g.dampening !== 0)) {
-      throw new OptimError(op, 'momentum > 0 and dampening 0', { momentum: g.momentum, dampening: g.dampening }, 'nesterov');
+      throw new OptimError(
+        op,
+        'momentum > 0 and dampening 0',
+        { momentum: g.momentum, dampening: g.dampening },
+        'nesterov',
+      );
     }
   }
 
