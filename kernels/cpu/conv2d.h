@@ -372,6 +372,15 @@ inline bool panels_fit(const Geometry& g, const int64_t* xs) {
   return extent < (int64_t(1) << 30) && g.h < (int64_t(1) << 29) && g.w < (int64_t(1) << 29);
 }
 
+// The direct convolution (conv2d_direct.cc) for shapes that suit it (small channel counts, AVX-512):
+// true when it wrote the result, false when the caller should run its GEMM.
+bool direct_forward(const Geometry& g, int32_t dtype, const mt_tensor& x, const mt_tensor& w, const mt_tensor* bias,
+                    const mt_tensor& y);
+bool direct_backward_input(const Geometry& g, int32_t dtype, const mt_tensor& gy, const mt_tensor& w,
+                           const mt_tensor& dx);
+bool direct_backward_weight(const Geometry& g, int32_t dtype, const mt_tensor& gy, const mt_tensor& x,
+                            const mt_tensor& dw);
+
 // The MT dtype code of T.
 template <class T>
 constexpr int32_t dtype_of() {
