@@ -9,6 +9,8 @@
 // slices' partials then added in order. So the bits do not depend on the thread count.
 #include "conv2d_direct.h"
 
+#include <cstring>
+
 #include "conv2d.h"
 #include "isa.h"
 
@@ -22,7 +24,7 @@ const Direct* direct() {
 
 namespace {
 
-thread_local Scratch plane_buf, out_buf, row_buf, gyt_buf;
+thread_local Scratch plane_buf, out_buf, row_buf, gyt_buf, stage_buf;
 
 template <class T>
 constexpr int32_t kind_of() {
@@ -105,8 +107,11 @@ void forward(const Geometry& g, const Direct& d, const mt_tensor& x, const mt_te
         for (int64_t j = 0; j < g.kw; ++j, ++k)
           dst[k * kLanes] = load(reinterpret_cast<const T&>(wd[o * ws[0] + ci * ws[1] + i * ws[2] + j * ws[3]]));
   }
-  const T* bd = bias ? static_cast<const T*>(bias->data) + bias->layout.offset : nullptr;
-  const int64_t bs = bias ? bias->layout.strides[0] : 0;
+  std::vector<float> bf;
+  if (bias) {
+    const T* bd = static_cast<const T*>(bias->data) + bias->layout.offset;
+    for (int64_t o = 0; o < g.co; ++o) bf.push_back(float(load(bd[o * bias->layout.strides[0]])));
+  }
   T* yd = static_cast<T*>(y.data) + y.layout.offset;
   const int64_t V = (g.oh - 1) * f.wq + g.ow;
   run_units(g.n * g.groups, [&](int64_t u) {
@@ -116,19 +121,9 @@ void forward(const Geometry& g, const Direct& d, const mt_tensor& x, const mt_te
     d.fill(fill_spec<T>(g, f, x, n, gi, plane, row_buf.get<float>(row_floats(g.w, g.pw, g.sw, f.wq))));
     for (int64_t cb = 0; cb < ncb; ++cb) {
       d.tiles(plane, f.toff.data(), wpk.data() + (gi * ncb + cb) * g.kg * kLanes, g.kg, V, out);
-      const int64_t lanes = std::min<int64_t>(kLanes, g.cog - cb * kLanes);
-      for (int64_t l = 0; l < lanes; ++l) {
-        const int64_t o = gi * g.cog + cb * kLanes + l;
-        const float b = bd ? float(load(bd[o * bs])) : 0.0f;
-        T* dst = yd + (n * g.co + o) * g.p;
-        for (int64_t r = 0; r < g.oh; ++r, dst += g.ow) {
-          const float* src = out + r * f.wq * kLanes + l;
-          if (bd)
-            for (int64_t q = 0; q < g.ow; ++q) dst[q] = store<T>(src[q * kLanes] + b);
-          else
-            for (int64_t q = 0; q < g.ow; ++q) dst[q] = store<T>(src[q * kLanes]);
-        }
-      }
+      const int64_t lanes = std::min<int64_t>(kLanes, g.cog - cb * kLanes), o0 = gi * g.cog + cb * kLanes;
+      d.store(out, f.wq, g.oh, g.ow, lanes, bias ? bf.data() + o0 : nullptr, yd + (n * g.co + o0) * g.p, kind_of<T>(),
+              g.p, g.ow, 1);
     }
   });
 }
@@ -202,6 +197,7 @@ void backward_input(const Geometry& g, const Direct& d, const mt_tensor& gy, con
     const int64_t n = u / g.groups, gi = u % g.groups;
     float* plane = plane_buf.get<float>(total);
     float* out = out_buf.get<float>(round_up(vmax, kTileStep) * kLanes);
+    float* stage = stage_buf.get<float>(g.h * g.w * kLanes);
     FillSpec s;
     s.src = gyd + n * gs[0] + gi * g.cog * gs[1];
     s.kind = kind_of<T>();
@@ -227,16 +223,18 @@ void backward_input(const Geometry& g, const Direct& d, const mt_tensor& gy, con
         const int64_t V = (p.na - 1) * wg + p.nb;
         d.tiles(plane, p.toff.data(), wpk.data() + (gi * ncb + cb) * per_block + phase_at[pi],
                 int64_t(p.toff.size()), V, out);
-        for (int64_t l = 0; l < lanes; ++l) {
-          T* dst = dxd + ((n * g.c + gi * g.cg + cb * kLanes + l) * g.h) * g.w;
-          for (int64_t r = 0; r < p.na; ++r) {
-            const int64_t ih = (p.a0 + r) * g.sh + p.a - g.ph;
-            T* drow = dst + ih * g.w + p.b0 * g.sw + p.b - g.pw;
-            const float* src = out + r * wg * kLanes + l;
-            for (int64_t q = 0; q < p.nb; ++q) drow[q * g.sw] = store<T>(src[q * kLanes]);
-          }
+        // Into the image's staging block, position-major (one vector store a position), so that
+        // the phases interleave without strided stores.
+        const int64_t ih = p.a0 * g.sh + p.a - g.ph, iw = p.b0 * g.sw + p.b - g.pw;
+        for (int64_t r = 0; r < p.na; ++r) {
+          float* dst = stage + ((ih + r * g.sh) * g.w + iw) * kLanes;
+          const float* src = out + r * wg * kLanes;
+          for (int64_t q = 0; q < p.nb; ++q)
+            std::memcpy(dst + q * g.sw * kLanes, src + q * kLanes, kLanes * sizeof(float));
         }
       }
+      d.store(stage, 0, 1, g.h * g.w, lanes, nullptr, dxd + (n * g.c + gi * g.cg + cb * kLanes) * g.h * g.w,
+              kind_of<T>(), g.h * g.w, 0, 1);
     }
   });
 }
@@ -264,17 +262,8 @@ void backward_weight(const Geometry& g, const Direct& d, const mt_tensor& gy, co
         d.fill(fill_spec<T>(g, f, x, n, gi, plane, row));
         for (int64_t cb = 0; cb < ncb; ++cb) {
           const int64_t lanes = std::min<int64_t>(kLanes, g.cog - cb * kLanes);
-          for (int64_t l = 0; l < kLanes; ++l) {
-            if (l >= lanes) {
-              for (int64_t p = 0; p < g.p; ++p) gyt[p * kLanes + l] = 0.0f;
-              continue;
-            }
-            const E* src = gyd + n * gs[0] + (gi * g.cog + cb * kLanes + l) * gs[1];
-            float* o = gyt + l;
-            for (int64_t r = 0; r < g.oh; ++r)
-              for (int64_t q = 0; q < g.ow; ++q, o += kLanes)
-                *o = load(reinterpret_cast<const T&>(src[r * gs[2] + q * gs[3]]));
-          }
+          d.gather(gyd + n * gs[0] + (gi * g.cog + cb * kLanes) * gs[1], kind_of<T>(), lanes, gs[1], g.oh, g.ow, gs[2],
+                   gs[3], gyt);
           d.taps(plane, f.toff.data(), g.kg, gyt, g.oh, g.ow, f.wq, acc + (gi * ncb + cb) * g.kg * kLanes);
         }
       }
@@ -312,7 +301,7 @@ bool direct_backward_input(const Geometry& g, int32_t dtype, const mt_tensor& gy
   if (!d || dtype == MT_FLOAT64) return false;
   const int64_t rg = std::max(g.oh, (g.ph + g.h) / g.sh + 1) + (g.kh - 1) * g.dh / g.sh;
   const int64_t wg = std::max(g.ow, (g.pw + g.w) / g.sw + 1) + (g.kw - 1) * g.dw / g.sw;
-  if (!small(g, g.cog * rg * wg, g.cg, g.cog)) return false;
+  if (!small(g, g.cog * rg * wg, g.cg, g.cog) || g.h * g.w * kLanes * 4 > kScratchBytes) return false;
   dispatch_float(dtype, [&](auto t) {
     using T = decltype(t);
     if constexpr (!std::is_same<T, double>::value) backward_input<T>(g, *d, gy, w, dx);

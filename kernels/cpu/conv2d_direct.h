@@ -55,6 +55,14 @@ struct Direct {
   // for k < K: each a float32 fma chain in (r, q) order continuing from acc.
   void (*taps)(const float* plane, const int32_t* toff, int64_t K, const float* gyt, int64_t rows, int64_t cols,
                int64_t wq, float* acc);
+  // Lanes l < lanes of out[(r wq + q) 16 + l] for r < rows, q < cols, plus bias[l] (bias may be null),
+  // rounded once to `kind` (as FillSpec) at dst + l ls + r rs + q cs (elements).
+  void (*store)(const float* out, int64_t wq, int64_t rows, int64_t cols, int64_t lanes, const float* bias, void* dst,
+                int32_t kind, int64_t ls, int64_t rs, int64_t cs);
+  // The transpose the other way, widened: dst[(r cols + q) 16 + l] = src[l ls + r rs + q cs] for l < lanes,
+  // 0 for lanes <= l < 16.
+  void (*gather)(const void* src, int32_t kind, int64_t lanes, int64_t ls, int64_t rows, int64_t cols, int64_t rs,
+                 int64_t cs, float* dst);
 };
 
 // nullptr where the CPU (or MANTISSA_ISA) has no AVX-512.

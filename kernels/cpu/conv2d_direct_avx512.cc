@@ -285,10 +285,108 @@ void taps(const float* plane, const int32_t* toff, int64_t K, const float* gyt, 
   }
 }
 
+// In-register transpose of a 16 x 16 float block: r[i] lane j <-> r[j] lane i.
+void transpose16(__m512* r) {
+  __m512 t[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {
+    r[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
+    r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xEE);
+    r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+    r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+  }
+  for (int h = 0; h < 16; h += 8)
+    for (int i = 0; i < 4; ++i) {
+      t[h + i] = _mm512_shuffle_f32x4(r[h + i], r[h + i + 4], 0x88);
+      t[h + i + 4] = _mm512_shuffle_f32x4(r[h + i], r[h + i + 4], 0xDD);
+    }
+  for (int i = 0; i < 8; ++i) {
+    r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+    r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xDD);
+  }
+}
+
+// Round to nearest even in integer arithmetic (vcvtneps2bf16 would flush subnormals), NaN made quiet:
+// the bits half.h's float_to_bf16 gives.
+__m256i to_bf16(__m512 v) {
+  const __m512i u = _mm512_castps_si512(v);
+  const __m512i high = _mm512_srli_epi32(u, 16);
+  const __m512i lsb = _mm512_and_si512(high, _mm512_set1_epi32(1));
+  const __m512i rounded = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(u, _mm512_set1_epi32(0x7FFF)), lsb), 16);
+  const __mmask16 nan =
+      _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, _mm512_set1_epi32(0x7FFFFFFF)), _mm512_set1_epi32(0x7F800000));
+  const __m512i quiet = _mm512_or_si512(high, _mm512_set1_epi32(0x40));
+  return _mm512_cvtepi32_epi16(_mm512_mask_blend_epi32(nan, rounded, quiet));
+}
+
+// n (<= 16) values of v rounded once to `kind` at dst, element stride cs.
+void put(void* dst, int32_t kind, __m512 v, int64_t n, int64_t cs) {
+  alignas(64) uint32_t tmp[16];
+  if (kind == 0) {
+    if (cs == 1) return _mm512_mask_storeu_ps(dst, first(n), v);
+    _mm512_store_ps(reinterpret_cast<float*>(tmp), v);
+    for (int64_t i = 0; i < n; ++i) static_cast<uint32_t*>(dst)[i * cs] = tmp[i];
+    return;
+  }
+  const __m256i h = kind == 1 ? _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC) : to_bf16(v);
+  if (cs == 1) return _mm256_mask_storeu_epi16(dst, first(n), h);
+  uint16_t* t = reinterpret_cast<uint16_t*>(tmp);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(t), h);
+  for (int64_t i = 0; i < n; ++i) static_cast<uint16_t*>(dst)[i * cs] = t[i];
+}
+
+void store(const float* out, int64_t wq, int64_t rows, int64_t cols, int64_t lanes, const float* bias, void* dst,
+           int32_t kind, int64_t ls, int64_t rs, int64_t cs) {
+  const int64_t size = kind == 0 ? 4 : 2;
+  char* d = static_cast<char*>(dst);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t q = 0; q < cols; q += 16) {
+      const int64_t n = cols - q < 16 ? cols - q : 16;
+      __m512 v[16];
+      const float* src = out + (r * wq + q) * kLanes;
+      for (int64_t i = 0; i < 16; ++i) v[i] = i < n ? _mm512_loadu_ps(src + i * kLanes) : _mm512_setzero_ps();
+      transpose16(v);
+      for (int64_t l = 0; l < lanes; ++l)
+        put(d + (l * ls + r * rs + q * cs) * size, kind, bias ? _mm512_add_ps(v[l], _mm512_set1_ps(bias[l])) : v[l],
+            n, cs);
+    }
+}
+
+void gather(const void* src, int32_t kind, int64_t lanes, int64_t ls, int64_t rows, int64_t cols, int64_t rs,
+            int64_t cs, float* dst) {
+  const int64_t size = kind == 0 ? 4 : 2;
+  const char* s = static_cast<const char*>(src);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t q = 0; q < cols; q += 16) {
+      const int64_t n = cols - q < 16 ? cols - q : 16;
+      __m512 v[16];
+      for (int64_t l = 0; l < 16; ++l) {
+        if (l >= lanes) {
+          v[l] = _mm512_setzero_ps();
+          continue;
+        }
+        const char* p = s + (l * ls + r * rs + q * cs) * size;
+        if (cs == 1) {
+          v[l] = widen16(p, kind, first(n));
+          continue;
+        }
+        alignas(64) float t[16] = {};
+        for (int64_t i = 0; i < n; ++i) t[i] = widen1(p, kind, i * cs);
+        v[l] = _mm512_load_ps(t);
+      }
+      transpose16(v);
+      float* o = dst + (r * cols + q) * kLanes;
+      for (int64_t i = 0; i < n; ++i) _mm512_storeu_ps(o + i * kLanes, v[i]);
+    }
+}
+
 }  // namespace
 
 const Direct* direct_avx512() {
-  static const Direct k{fill, tiles, taps};
+  static const Direct k{fill, tiles, taps, store, gather};
   return &k;
 }
 
