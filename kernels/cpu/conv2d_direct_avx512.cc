@@ -145,10 +145,10 @@ void fill_rows(const FillSpec& s) {
   const int64_t nch = chunks(ch, s.w, SW, s.pw, s.wq), plane = s.hq * s.wq;
   const char* src = static_cast<const char*>(s.src);
   const int64_t planes = s.channels * s.sh * SW * plane;
-  if (nch == 1 && ch[0].hi == 0) {
-    // Rows of at most 16 columns from at most 16 source elements (the small planes this path is for):
-    // the chunk's masks and indices stay in registers.
-    const __mmask16 lm = ch[0].lo, k0 = ch[0].keep[0], k1 = ch[0].keep[SW - 1], tail = first(s.wq);
+  if (nch == 1) {
+    // Rows of at most 16 columns (the small planes this path is for): the chunk's masks and indices
+    // stay in registers.
+    const __mmask16 lm = ch[0].lo, hm = ch[0].hi, k0 = ch[0].keep[0], k1 = ch[0].keep[SW - 1], tail = first(s.wq);
     const __m512i i0 = ch[0].idx[0], i1 = ch[0].idx[SW - 1];
     const int64_t base = ch[0].base * size;
     for (int64_t c = 0; c < s.channels; ++c)
@@ -156,15 +156,19 @@ void fill_rows(const FillSpec& s) {
         float* d = s.dst + (c * s.sh + a) * SW * plane;
         for (int64_t r = 0; r < s.hq; ++r, d += s.wq) {
           const int64_t ih = r * s.sh + a - s.ph;
-          const __m512 v = ih < 0 || ih >= s.h ? _mm512_setzero_ps()
-                                               : widen16(src + (c * s.cs + ih * s.hs) * size + base, KIND, lm);
-          const __m512 e = _mm512_maskz_permutexvar_ps(k0, i0, v);
+          __m512 v = _mm512_setzero_ps(), u = v;
+          if (ih >= 0 && ih < s.h) {
+            const char* row = src + (c * s.cs + ih * s.hs) * size + base;
+            v = widen16(row, KIND, lm);
+            if (hm) u = widen16(row + 16 * size, KIND, hm);
+          }
+          const __m512 e = _mm512_maskz_permutex2var_ps(k0, v, i0, u);
           if (r == s.hq - 1) {
             _mm512_mask_storeu_ps(d, tail, e);
-            if (SW == 2) _mm512_mask_storeu_ps(d + plane, tail, _mm512_maskz_permutexvar_ps(k1, i1, v));
+            if (SW == 2) _mm512_mask_storeu_ps(d + plane, tail, _mm512_maskz_permutex2var_ps(k1, v, i1, u));
           } else {
             _mm512_storeu_ps(d, e);
-            if (SW == 2) _mm512_storeu_ps(d + plane, _mm512_maskz_permutexvar_ps(k1, i1, v));
+            if (SW == 2) _mm512_storeu_ps(d + plane, _mm512_maskz_permutex2var_ps(k1, v, i1, u));
           }
         }
       }
