@@ -142,7 +142,7 @@ void backward_input(const Geometry& g, const Direct& d, const mt_tensor& gy, con
   using E = typename Bits<T>::type;
   const int64_t mh = (g.kh - 1) * g.dh / g.sh, mw = (g.kw - 1) * g.dw / g.sw;
   std::vector<Phase> ps;
-  int64_t amax = g.oh, bmax = g.ow;
+  int64_t amax = g.oh, bmax = 0;
   for (int64_t a = 0; a < g.sh; ++a)
     for (int64_t b = 0; b < g.sw; ++b) {
       Phase p;
@@ -161,7 +161,10 @@ void backward_input(const Geometry& g, const Direct& d, const mt_tensor& gy, con
       bmax = std::max(bmax, p.b0 + p.nb);
       ps.push_back(std::move(p));
     }
-  const int64_t rg = amax + mh, wg = bmax + mw, total = g.cog * rg * wg + wg + 64;
+  // wg, the padded gradient's row stride and the virtual grid's width, is max(ow + mw, bmax) rather
+  // than max(ow, bmax) + mw: a read past the end of a row (a gy column past ow) lands in the next row's
+  // left padding, which is 0 (the seed's 7x7: 8 columns instead of 9).
+  const int64_t rg = amax + mh, wg = std::max(g.ow + mw, bmax), total = g.cog * rg * wg + wg + 64;
   for (Phase& p : ps)
     for (int64_t co = 0; co < g.cog; ++co)
       for (const auto& t : p.tap)
