@@ -83,9 +83,12 @@ FillSpec fill_spec(const Geometry& g, const Phases& f, const mt_tensor& x, int64
   return s;
 }
 
-// Offsets stay int32 and a thread's buffers small.
-bool small(const Geometry& g, int64_t planes, int64_t lanes_channels, int64_t other_channels) {
-  return lanes_channels >= 8 && lanes_channels <= 32 && other_channels <= 64 && g.n > 0 &&
+// Offsets stay int32 and a thread's buffers small. min_lanes: the forward and the weight gradient, whose
+// GEMMs put the output channels on rows of 8, go direct from 2 output channels (the seed's 16 -> 2 layer:
+// measured faster, float32 and bfloat16); the input gradient, whose GEMM has input channels x taps rows
+// (27 for 3 channels) and whose direct lanes are input channels, from 8.
+bool small(const Geometry& g, int64_t planes, int64_t lanes_channels, int64_t other_channels, int64_t min_lanes) {
+  return lanes_channels >= min_lanes && lanes_channels <= 32 && other_channels <= 64 && g.n > 0 &&
          planes * int64_t(sizeof(float)) <= kScratchBytes && g.w <= (int64_t(1) << 16) && g.kg <= 4096;
 }
 
@@ -290,7 +293,7 @@ bool direct_forward(const Geometry& g, int32_t dtype, const mt_tensor& x, const 
   const Direct* d = direct();
   if (!d || dtype == MT_FLOAT64) return false;
   const int64_t hq = g.oh + (g.kh - 1) * g.dh / g.sh, wq = g.ow + (g.kw - 1) * g.dw / g.sw;
-  if (!small(g, g.cg * g.sh * g.sw * hq * wq, g.cog, g.cg)) return false;
+  if (!small(g, g.cg * g.sh * g.sw * hq * wq, g.cog, g.cg, 2)) return false;
   dispatch_float(dtype, [&](auto t) {
     using T = decltype(t);
     if constexpr (!std::is_same<T, double>::value) forward<T>(g, *d, x, w, bias, y);
@@ -304,7 +307,7 @@ bool direct_backward_input(const Geometry& g, int32_t dtype, const mt_tensor& gy
   if (!d || dtype == MT_FLOAT64) return false;
   const int64_t rg = std::max(g.oh, (g.ph + g.h) / g.sh + 1) + (g.kh - 1) * g.dh / g.sh;
   const int64_t wg = std::max(g.ow, (g.pw + g.w) / g.sw + 1) + (g.kw - 1) * g.dw / g.sw;
-  if (!small(g, g.cog * rg * wg, g.cg, g.cog) || g.h * g.w * kLanes * 4 > kScratchBytes) return false;
+  if (!small(g, g.cog * rg * wg, g.cg, g.cog, 8) || g.h * g.w * kLanes * 4 > kScratchBytes) return false;
   dispatch_float(dtype, [&](auto t) {
     using T = decltype(t);
     if constexpr (!std::is_same<T, double>::value) backward_input<T>(g, *d, gy, w, dx);
@@ -317,7 +320,7 @@ bool direct_backward_weight(const Geometry& g, int32_t dtype, const mt_tensor& g
   const Direct* d = direct();
   if (!d || dtype == MT_FLOAT64) return false;
   const int64_t hq = g.oh + (g.kh - 1) * g.dh / g.sh, wq = g.ow + (g.kw - 1) * g.dw / g.sw;
-  if (!small(g, g.cg * g.sh * g.sw * hq * wq, g.cog, g.cg) || g.p * kLanes * 4 > kScratchBytes) return false;
+  if (!small(g, g.cg * g.sh * g.sw * hq * wq, g.cog, g.cg, 2) || g.p * kLanes * 4 > kScratchBytes) return false;
   dispatch_float(dtype, [&](auto t) {
     using T = decltype(t);
     if constexpr (!std::is_same<T, double>::value) backward_weight<T>(g, *d, gy, x, dw);

@@ -87,7 +87,7 @@ struct Chunk {
   __mmask16 keep[2];  // output lanes whose source lies inside [0, w)
 };
 
-constexpr int64_t kMaxChunks = 64;  // phase rows of at most 1024 columns (conv2d_direct.cc checks)
+constexpr int64_t kMaxChunks = 64;  // phase rows of at most 1024 columns (wider ones take the row buffer)
 
 int64_t chunks(Chunk* ch, int64_t w, int64_t sw, int64_t pw, int64_t wq) {
   int64_t n = 0;
@@ -115,7 +115,8 @@ int64_t chunks(Chunk* ch, int64_t w, int64_t sw, int64_t pw, int64_t wq) {
 
 // The phase rows b < sw (sw of 1 or 2) of one unit-stride source row (nullptr: a padding row), straight
 // from the source, each element loaded once: d[b plane + q] = row[q sw + b - pw] (0 outside [0, w)) for
-// q < wq. Unmasked stores (Zen 4 runs masked stores slowly) write up to 15 floats past wq unless `last`.
+// q < wq. Unmasked stores (Zen 4 runs masked stores slowly) write up to 15 floats past wq unless `last`
+// (a row whose spill would leave its plane).
 template <int KIND, int SW>
 void phase_rows(float* d, int64_t plane, const char* row, const Chunk* ch, int64_t nch, int64_t wq, bool last) {
   constexpr int64_t size = KIND == 0 ? 4 : 2;
@@ -163,7 +164,7 @@ void fill_rows(const FillSpec& s) {
             if (hm) u = widen16(row + 16 * size, KIND, hm);
           }
           const __m512 e = _mm512_maskz_permutex2var_ps(k0, v, i0, u);
-          if (r == s.hq - 1) {
+          if (r * s.wq + 16 > plane) {  // a spill would leave the plane
             _mm512_mask_storeu_ps(d, tail, e);
             if (SW == 2) _mm512_mask_storeu_ps(d + plane, tail, _mm512_maskz_permutex2var_ps(k1, v, i1, u));
           } else {
@@ -175,15 +176,15 @@ void fill_rows(const FillSpec& s) {
     zero(s.dst + planes, s.total - planes);
     return;
   }
-  // Row by row, so that each row's spill past wq is overwritten by the next row; a plane's last row
-  // is stored masked.
+  // Row by row, so that each row's spill past wq is overwritten by the next rows; the rows whose spill
+  // would leave the plane (into one written before) are stored masked.
   for (int64_t c = 0; c < s.channels; ++c)
     for (int64_t a = 0; a < s.sh; ++a) {
       float* d = s.dst + (c * s.sh + a) * SW * plane;
       for (int64_t r = 0; r < s.hq; ++r, d += s.wq) {
         const int64_t ih = r * s.sh + a - s.ph;
         const char* row = ih < 0 || ih >= s.h ? nullptr : src + (c * s.cs + ih * s.hs) * size;
-        phase_rows<KIND, SW>(d, plane, row, ch, nch, s.wq, r == s.hq - 1);
+        phase_rows<KIND, SW>(d, plane, row, ch, nch, s.wq, r * s.wq + 16 * nch > plane);
       }
     }
   zero(s.dst + planes, s.total - planes);
