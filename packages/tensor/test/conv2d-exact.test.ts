@@ -150,6 +150,8 @@ const SHAPES: Shape[] = [
   },
   { name: 'direct batch 1, rows over 16', x: [1, 8, 5, 40], w: [17, 8, 2, 3], o: { stride: [1, 2] } },
   { name: 'direct 1x1', x: [2, 12, 6, 7], w: [8, 12, 1, 1], o: {} },
+  // rows narrower than 8: a row's unmasked 16-float store would reach past its plane
+  { name: 'direct tiny planes', x: [3, 8, 4, 5], w: [9, 8, 2, 2], o: {} },
 ];
 
 const full = (o: Conv2dOptions): Required<Conv2dOptions> => ({
