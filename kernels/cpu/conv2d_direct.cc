@@ -293,7 +293,8 @@ bool direct_forward(const Geometry& g, int32_t dtype, const mt_tensor& x, const 
   const Direct* d = direct();
   if (!d || dtype == MT_FLOAT64) return false;
   const int64_t hq = g.oh + (g.kh - 1) * g.dh / g.sh, wq = g.ow + (g.kw - 1) * g.dw / g.sw;
-  if (!small(g, g.cg * g.sh * g.sw * hq * wq, g.cog, g.cg, 2)) return false;
+  if (!small(g, g.cg * g.sh * g.sw * hq * wq, g.cog, g.cg, 2) || (g.oh * wq + kTileStep) * kLanes * 4 > kScratchBytes)
+    return false;
   dispatch_float(dtype, [&](auto t) {
     using T = decltype(t);
     if constexpr (!std::is_same<T, double>::value) forward<T>(g, *d, x, w, bias, y);
@@ -307,7 +308,8 @@ bool direct_backward_input(const Geometry& g, int32_t dtype, const mt_tensor& gy
   if (!d || dtype == MT_FLOAT64) return false;
   const int64_t rg = std::max(g.oh, (g.ph + g.h) / g.sh + 1) + (g.kh - 1) * g.dh / g.sh;
   const int64_t wg = std::max(g.ow, (g.pw + g.w) / g.sw + 1) + (g.kw - 1) * g.dw / g.sw;
-  if (!small(g, g.cog * rg * wg, g.cg, g.cog, 8) || g.h * g.w * kLanes * 4 > kScratchBytes) return false;
+  if (!small(g, g.cog * rg * wg, g.cg, g.cog, 8) || std::max(g.h * g.w, rg * wg) * kLanes * 4 > kScratchBytes)
+    return false;
   dispatch_float(dtype, [&](auto t) {
     using T = decltype(t);
     if constexpr (!std::is_same<T, double>::value) backward_input<T>(g, *d, gy, w, dx);
