@@ -6,5 +6,6 @@ export default defineConfig({
     // The addon keeps one storage table per process: test files run in separate forks.
     pool: 'forks',
     testTimeout: 60_000,
+    hookTimeout: 120_000,
   },
 });
