@@ -119,7 +119,9 @@ if (withTorch) {
   const env = {
     ...process.env,
     OPENBLAS_NUM_THREADS: threads,
-    ...(existsSync(blas) ? { LD_LIBRARY_PATH: [blas, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') } : {}),
+    ...(existsSync(blas)
+      ? { LD_LIBRARY_PATH: [blas, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') }
+      : {}),
   };
   const probe = spawnSync(python, ['-c', 'import torch, PIL, numpy'], { env, encoding: 'utf8' });
   if (probe.status !== 0) {
@@ -134,7 +136,10 @@ if (withTorch) {
     if (res.status !== 0) {
       print({ impl: 'torch', error: res.stderr.trim().split('\n').at(-1) });
     } else {
-      const lines = res.stdout.trim().split('\n').map((l) => JSON.parse(l));
+      const lines = res.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       const runs = lines.slice(2);
       for (const r of runs) print(r);
       const theirs = summary('torch', runs);

@@ -41,7 +41,10 @@ function learner(c: Case): Learner {
   tidy(() => {
     model.loadStateDict(
       Object.fromEntries(
-        Object.entries(fx.weights).map(([k, w]) => [k, tensor(Float32Array.from(w.values), { shape: w.shape })]),
+        Object.entries(fx.weights).map(([k, w]) => [
+          k,
+          tensor(Float32Array.from(w.values), { shape: w.shape }),
+        ]),
       ),
     );
   });
