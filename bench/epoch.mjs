@@ -120,7 +120,8 @@ if (withTorch) {
     ...process.env,
     OPENBLAS_NUM_THREADS: threads,
     ...(existsSync(blas)
-      ? { LD_LIBRARY_PATH: [blas, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') }
+      ? // biome-ignore lint/suspicious/noUndeclaredEnvVars: a plain script, not a turbo task
+        { LD_LIBRARY_PATH: [blas, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') }
       : {}),
   };
   const probe = spawnSync(python, ['-c', 'import torch, PIL, numpy'], { env, encoding: 'utf8' });

@@ -127,7 +127,10 @@ export function saveCheckpoint(dir: string, name: string, model: Module, opt: St
   }
   const meta: ModelMeta = { schema: CHECKPOINT_SCHEMA, id, optimizer };
   const modelFile = join(dir, `${name}.safetensors`);
-  saveSafetensors(modelFile, model.stateDict(), { format: 'pt', [META_KEY]: JSON.stringify(meta) });
+  // tidy frees the detached views stateDict makes.
+  tidy(() =>
+    saveSafetensors(modelFile, model.stateDict(), { format: 'pt', [META_KEY]: JSON.stringify(meta) }),
+  );
   fsyncDir(dir);
   // Committed: the optimizer files of earlier saves of this name (and of failed ones) can go.
   const stale = new RegExp(`^${escapeRegExp(name)}\\.([0-9a-f]{16})\\.opt\\.(json|safetensors)$`);

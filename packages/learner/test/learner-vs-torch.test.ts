@@ -115,7 +115,9 @@ describe('optimizer steps through the Learner equal fastai v1 in PyTorch', () =>
           expect(maxAbsDiff(steps.params[i]![k]!, values), `step ${i} ${k}`).toBeLessThan(2e-7);
         }
       });
-      c.valid.forEach((v, i) => expect(Math.abs(steps.valid[i]! - v)).toBeLessThan(2e-7));
+      c.valid.forEach((v, i) => {
+        expect(Math.abs(steps.valid[i]! - v)).toBeLessThan(2e-7);
+      });
     });
   }
 });
