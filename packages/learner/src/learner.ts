@@ -147,7 +147,8 @@ export class Learner implements LearnerLike {
     const o = options;
     const metrics = [...(o.metrics ?? [])];
     checkMetrics(op, metrics);
-    this.data = data.valid === undefined ? { ...data, valid: null } : data;
+    // Kept as given (not copied): a DataBunch's methods, e.g. addTransform for fp16, stay reachable.
+    this.data = data;
     this.model = model;
     this.metrics = metrics;
     this.lossFunc = o.lossFunc ?? defaultLoss(data.lossFunc);
@@ -229,7 +230,7 @@ export class Learner implements LearnerLike {
 
   /** The validation loss and metrics (fastai's `Learner.validate`): `[validLoss, ...metrics]`. */
   validate(
-    loader: BatchLoaderLike | null = this.data.valid,
+    loader: BatchLoaderLike | null = this.data.valid ?? null,
     options: { callbacks?: readonly Callback[]; metrics?: readonly (Metric | Callback)[] } = {},
   ): (number | null)[] {
     const op = 'Learner.validate';
@@ -268,7 +269,7 @@ export class Learner implements LearnerLike {
     if (dsType !== 'train' && dsType !== 'valid') {
       throw new LearnerError(op, "'train' or 'valid'", dsType, 'dsType');
     }
-    const loader = dsType === 'train' ? this.data.train : this.data.valid;
+    const loader = (dsType === 'train' ? this.data.train : this.data.valid) ?? null;
     if (loader === null || loader.length === 0) {
       throw new LearnerError(op, 'a loader with at least one batch', loader, `data.${dsType}`);
     }
