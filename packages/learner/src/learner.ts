@@ -5,6 +5,7 @@ import {
   CallbackHandler,
   type LearnerLike,
   type Metric,
+  type OneCycleOptions,
   OneCycleScheduler,
   Recorder,
 } from '@mantissa/callbacks';
@@ -70,14 +71,8 @@ export interface FitOptions {
   callbacks?: readonly Callback[];
 }
 
-export interface FitOneCycleOptions extends FitOptions {
-  moms?: readonly [number, number];
-  divFactor?: number;
-  pctStart?: number;
-  finalDiv?: number;
-  totEpochs?: number;
-  startEpoch?: number;
-}
+/** `fit`'s options and the OneCycleScheduler's (moms, divFactor, pctStart, finalDiv, totEpochs, startEpoch). */
+export interface FitOneCycleOptions extends FitOptions, OneCycleOptions {}
 
 export type DatasetType = 'train' | 'valid';
 
