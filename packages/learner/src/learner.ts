@@ -7,6 +7,7 @@ import {
   type Metric,
   type OneCycleOptions,
   OneCycleScheduler,
+  ProgressBar,
   Recorder,
 } from '@mantissa/callbacks';
 import { crossEntropy, type Module, type Parameter } from '@mantissa/nn';
@@ -58,8 +59,10 @@ export interface LearnerOptions {
   callbackFns?: readonly ((learn: Learner) => Callback)[];
   /** Default: one group holding every leaf module of the model (fastai's flatten_model). */
   layerGroups?: readonly LayerGroup[];
-  /** Print nothing (the Recorder's table stays off). */
+  /** Print nothing: no table, no progress bar. */
   silent?: boolean;
+  /** Show fastprogress's per-batch bar on stderr when it is a terminal (default true). */
+  progress?: boolean;
   /** Add the `time` column to the table (default true). */
   addTime?: boolean;
 }
@@ -122,6 +125,7 @@ export class Learner implements LearnerLike {
   callbackFns: ((learn: Learner) => Callback)[];
   layerGroups: LayerGroup[];
   silent: boolean;
+  progress: boolean;
   addTime: boolean;
   /** The Recorder of the last fit (a new one each fit, as fastai). */
   recorder: Recorder | null = null;
@@ -160,6 +164,7 @@ export class Learner implements LearnerLike {
     this.callbackFns = [...(o.callbackFns ?? [])];
     this.layerGroups = o.layerGroups ? [...o.layerGroups] : [flattenModel(model)];
     this.silent = o.silent ?? false;
+    this.progress = o.progress ?? true;
     this.addTime = o.addTime ?? true;
   }
 
@@ -204,10 +209,12 @@ export class Learner implements LearnerLike {
     }
     const recorder = new Recorder(this, { addTime: this.addTime, silent: this.silent });
     this.recorder = recorder;
+    // fastai shows a master bar in every fit; ours draws only on a terminal (stderr).
+    const bar = this.progress && !this.silent ? [new ProgressBar(this)] : [];
     const fresh = this.callbackFns.map((fn) => fn(this));
     await fit(epochs, this, {
       metrics: this.metrics,
-      callbacks: [...this.callbacks, recorder, ...fresh, ...(options.callbacks ?? [])],
+      callbacks: [...this.callbacks, recorder, ...bar, ...fresh, ...(options.callbacks ?? [])],
     });
   }
 
