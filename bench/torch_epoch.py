@@ -14,8 +14,10 @@ PyTorch keeps its default of not flushing denormals (fastai ran it so): some see
 denormal arithmetic and take ~25x longer (8 s instead of 0.3 s; torch.set_flush_denormal(True) removes
 it), which is why bench/epoch.mjs compares medians and best times.
 
-Usage: python3 bench/torch_epoch.py <mnist_sample folder> [seeds=0,1,2,3,4] [threads=2]
-Prints one JSON line per seed. Run it with OpenBLAS for a fair comparison (see bench/epoch.mjs).
+Usage: python3 bench/torch_epoch.py <mnist_sample folder> [seeds=0,1,2,3,4|-] [threads=2]
+Prints one JSON line per seed. With '-' it reads one seed per line from stdin and answers each with its
+line, so bench/epoch.mjs can interleave its runs with ours (a shared machine's load then hits both alike).
+Run it with OpenBLAS for a fair comparison (see bench/epoch.mjs).
 """
 import json
 import math
@@ -131,13 +133,14 @@ def run(train, valid, seed, bs=64, lr_max=3e-3, div=25.0, pct_start=0.3, moms=(0
 
 def main():
     root = sys.argv[1]
-    seeds = [int(s) for s in (sys.argv[2] if len(sys.argv) > 2 else '0,1,2,3,4').split(',')]
+    spec = sys.argv[2] if len(sys.argv) > 2 else '0,1,2,3,4'
     threads = int(sys.argv[3]) if len(sys.argv) > 3 else 2
     torch.set_num_threads(threads)
     classes = sorted(c for c in os.listdir(os.path.join(root, 'train')) if not c.startswith('.'))
     t0 = time.perf_counter()
     train, valid = load_split(root, 'train', classes), load_split(root, 'valid', classes)
     decode = time.perf_counter() - t0
+    seeds = (int(line) for line in sys.stdin) if spec == '-' else (int(s) for s in spec.split(','))
     for i, seed in enumerate(seeds):
         r = run(train, valid, seed)
         r.update(impl='torch', torch=torch.__version__, threads=torch.get_num_threads(), seed=seed)
