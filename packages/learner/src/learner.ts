@@ -176,7 +176,7 @@ export class Learner implements LearnerLike {
   /** Creates the optimizer (fastai's `create_opt`), replacing (and freeing) the current one. */
   createOpt(lr: Lr = DEFAULT_LR, wd: number | readonly number[] = this.wd): OptimWrapper {
     const lrs = this.lrRange(lr, 'Learner.createOpt');
-    this.opt?.dispose();
+    this.opt?.dispose?.(); // a callback may have swapped in another optimizer
     this.opt = OptimWrapper.create(this.optFunc, lrs, this.layerGroups, {
       wd,
       trueWd: this.trueWd,
