@@ -10,9 +10,9 @@ shuffled training set without its last partial batch, Adam betas (0.9, 0.99) beh
 Recorder does, and the validation loss as fastai's validate weights it. Decoding is done once before
 timing (as a cached dataset would), so an epoch is training plus validation only.
 
-PyTorch keeps its default of not flushing denormals (fastai ran it so): some seeds (0 here) drift into
-denormal arithmetic and take ~25x longer (8 s instead of 0.3 s; torch.set_flush_denormal(True) removes
-it), which is why bench/epoch.mjs compares medians and best times.
+On a busy machine (more runnable threads than cores) PyTorch's spinning OpenMP/OpenBLAS threads slow
+its epoch from 0.3 s to 5-16 s, far more than ours; bench/epoch.mjs therefore interleaves the two per
+seed and reports best times and per-seed ratios as well as medians. Compare figures from a quiet run.
 
 Usage: python3 bench/torch_epoch.py <mnist_sample folder> [seeds=0,1,2,3,4|-] [threads=2]
 Prints one JSON line per seed. With '-' it reads one seed per line from stdin and answers each with its
