@@ -8,6 +8,30 @@
 
 namespace {
 
+// y <= 0 (false for NaN), branch-free so the loops below vectorise: float compares for float and
+// double, the sign and magnitude bits for the half types (NaN: magnitude above the infinity pattern).
+inline bool not_positive(float y) { return y <= 0.f; }
+inline bool not_positive(double y) { return y <= 0.0; }
+inline bool not_positive(mt::f16 y) {
+  const uint16_t mag = y.bits & 0x7fff;
+  return (mag == 0) | ((y.bits >> 15) & (mag <= 0x7c00));
+}
+inline bool not_positive(mt::bf16 y) {
+  const uint16_t mag = y.bits & 0x7fff;
+  return (mag == 0) | ((y.bits >> 15) & (mag <= 0x7f80));
+}
+
+// The selected gradient: both sides are read unconditionally (a conditional load would keep the
+// compiler from if-converting, and random signs make the branch mispredict half the time).
+template <class T>
+inline T select_grad(T y, T g) {
+  if constexpr (std::is_same_v<T, mt::f16> || std::is_same_v<T, mt::bf16>) {
+    return T{uint16_t(not_positive(y) ? 0 : g.bits)};
+  } else {
+    return not_positive(y) ? T(0) : g;
+  }
+}
+
 template <class T>
 void relu_backward_rows(mt_tensor* args) {
   mt_tensor* ts[3] = {&args[0], &args[1], &args[2]};
@@ -17,13 +41,13 @@ void relu_backward_rows(mt_tensor* args) {
       const T* g = reinterpret_cast<const T*>(p[0]);
       const T* y = reinterpret_cast<const T*>(p[1]);
       T* out = reinterpret_cast<T*>(p[2]);
-      // Contiguous rows: a branch-free select the compiler vectorises for float and double.
-      for (int64_t i = 0; i < n; ++i) out[i] = mt::load(y[i]) <= 0 ? T{} : g[i];
+      for (int64_t i = 0; i < n; ++i) out[i] = select_grad(y[i], g[i]);
       return;
     }
     for (int64_t i = 0; i < n; ++i) {
       const T y = *reinterpret_cast<const T*>(p[1] + i * s[1]);
-      *reinterpret_cast<T*>(p[2] + i * s[2]) = mt::load(y) <= 0 ? T{} : *reinterpret_cast<const T*>(p[0] + i * s[0]);
+      const T g = *reinterpret_cast<const T*>(p[0] + i * s[0]);
+      *reinterpret_cast<T*>(p[2] + i * s[2]) = select_grad(y, g);
     }
   });
 }
