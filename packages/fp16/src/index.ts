@@ -12,4 +12,23 @@ export {
   type ScalerUpdate,
   type UnscaleResult,
 } from './loss-scaler';
+export {
+  MASTER_SCHEMA_VERSION,
+  MasterParams,
+  type MasterParamsOptions,
+  type MasterParamsStateDict,
+} from './master-params';
 export { firstNonFinite } from './overflow';
+export {
+  type Batch,
+  batchToBfloat16,
+  batchToHalf,
+  batchTransformFor,
+  type HalfDType,
+  isBatchNorm,
+  lossFp32,
+  modelToFloat,
+  modelToHalf,
+  toFloat,
+  toHalf,
+} from './policy';
