@@ -15,6 +15,11 @@ export { formatFixed, formatStat, formatTime, padNames, tableHeader, tableRow } 
 export { CallbackHandler } from './handler';
 export { camelToSnake } from './names';
 export { type OneCycleOptions, OneCycleScheduler } from './one-cycle';
+export type { Panel, Series } from './plot/layout';
+export { renderPng } from './plot/png';
+export { renderSvg } from './plot/svg';
+export { writePlot } from './plot/write';
+export { type PlotLossesOptions, Recorder, type RecorderOptions } from './recorder';
 export { SmoothenValue } from './smoothen';
 export { initialState, STATE_KEYS } from './state';
 export type { LearnerLike, LoopState, Metric, OptimizerLike } from './types';

@@ -52,7 +52,7 @@ export interface Stateful {
   loadStateDict(dict: never): void;
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Replaces every tensor in a state dict by `{ $tensor: key }` and collects it under that key. */
 function encode(value: unknown, key: string, tensors: Map<string, Tensor>): unknown {
@@ -127,10 +127,13 @@ export function saveCheckpoint(dir: string, name: string, model: Module, opt: St
   }
   const meta: ModelMeta = { schema: CHECKPOINT_SCHEMA, id, optimizer };
   const modelFile = join(dir, `${name}.safetensors`);
-  saveSafetensors(modelFile, model.stateDict(), { format: 'pt', [META_KEY]: JSON.stringify(meta) });
+  // tidy frees the detached views stateDict makes.
+  tidy(() =>
+    saveSafetensors(modelFile, model.stateDict(), { format: 'pt', [META_KEY]: JSON.stringify(meta) }),
+  );
   fsyncDir(dir);
   // Committed: the optimizer files of earlier saves of this name (and of failed ones) can go.
-  const stale = new RegExp(`^${escape(name)}\\.([0-9a-f]{16})\\.opt\\.(json|safetensors)$`);
+  const stale = new RegExp(`^${escapeRegExp(name)}\\.([0-9a-f]{16})\\.opt\\.(json|safetensors)$`);
   for (const f of readdirSync(dir)) {
     const m = stale.exec(f);
     if (m !== null && m[1] !== id) unlinkSync(join(dir, f));

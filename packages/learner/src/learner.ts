@@ -195,6 +195,9 @@ export class Learner implements LearnerLike {
     if (!Number.isSafeInteger(epochs) || epochs < 1) {
       throw new LearnerError(op, 'a positive integer', epochs, 'epochs');
     }
+    if (this.data.train.length === 0) {
+      throw new LearnerError(op, 'a training loader with at least one batch', 'an empty one', 'data.train');
+    }
     const lrs = this.lrRange(lr, op);
     const wd = options.wd ?? this.wd;
     if (this.opt === null || !sameParams(this.#optParams, this.model.parameters())) {
