@@ -54,6 +54,11 @@ export class Recorder extends Callback {
     this.now = opts.now ?? (() => performance.now());
   }
 
+  /** The contract's name for `valLosses` (fastai's val_losses). */
+  get validLosses(): (number | null)[] {
+    return this.valLosses;
+  }
+
   /** Extra metric columns that another callback fills (fastai's add_metric_names). */
   addMetricNames(names: readonly string[]): void {
     this.#addedMetNames = [...names];

@@ -51,6 +51,7 @@ describe('Recorder', () => {
       '0.501701',
     ]);
     expect(rec.valLosses).toEqual([0.3125, 0.3125]);
+    expect(rec.validLosses).toBe(rec.valLosses);
     expect(rec.metrics).toEqual([[0.6875], [0.6875]]);
     expect(rec.nbBatches).toEqual([3, 3]);
   });
