@@ -18,6 +18,13 @@ export {
   type MasterParamsOptions,
   type MasterParamsStateDict,
 } from './master-params';
+export {
+  MIXED_PRECISION_SCHEMA_VERSION,
+  MixedPrecision,
+  type MixedPrecisionLearner,
+  type MixedPrecisionOptions,
+  type MixedPrecisionStateDict,
+} from './mixed-precision';
 export { firstNonFinite } from './overflow';
 export {
   type Batch,
@@ -32,3 +39,4 @@ export {
   toFloat,
   toHalf,
 } from './policy';
+export { type Fp16Learner, mixedPrecisionOf, toFp16, toFp32 } from './wiring';

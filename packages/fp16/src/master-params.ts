@@ -199,6 +199,40 @@ export class MasterParams {
     );
   }
 
+  /**
+   * Clips each group's master gradients to a total L2 norm of `maxNorm` (PyTorch 1.13's
+   * `clip_grad_norm_` per group, as fastai: coefficient maxNorm / (norm + 1e-6), at most 1). The norm
+   * is taken over the parameters' gradients one by one, so it is the same whether flat or not.
+   * Returns each group's norm before clipping.
+   */
+  clipGradNorm(maxNorm: number): number[] {
+    const op = 'MasterParams.clipGradNorm';
+    this.#live('clipGradNorm');
+    if (typeof maxNorm !== 'number' || !(maxNorm > 0) || !Number.isFinite(maxNorm)) {
+      throw new Fp16OptionError(op, 'maxNorm', 'a finite number > 0', maxNorm);
+    }
+    const f = Math.fround;
+    return noGrad(() =>
+      tidy(() =>
+        this.#groups.map((g) => {
+          if (g.slots.length === 0) return 0;
+          let sq = 0;
+          for (const s of g.slots) {
+            const n = f(Math.sqrt(s.masterGrad.mul(s.masterGrad).sum().item() as number));
+            sq = f(sq + f(n * n));
+          }
+          const norm = f(Math.sqrt(sq));
+          const coef = f(maxNorm / f(norm + 1e-6));
+          if (coef < 1) {
+            if (this.flat) g.flatGrad!.mul_(coef);
+            else for (const s of g.slots) s.masterGrad.mul_(coef);
+          }
+          return norm;
+        }),
+      ),
+    );
+  }
+
   /** Rounds the fp32 masters into the model's parameters (fastai's `master2model`). */
   masterToModel(): void {
     this.#live('masterToModel');
