@@ -216,15 +216,22 @@ export class MixedPrecision extends Callback {
     return this.#masters;
   }
 
-  /** fastai's on_train_begin: masters for the model, and the learner's optimizer re-pointed at them. */
+  /**
+   * fastai's on_train_begin: masters for the model, and the learner's optimizer re-pointed at them.
+   * Without an optimizer (a learner's `validate()` before any fit runs this event too) there is nothing
+   * to step, so only the masters are built.
+   */
   override onTrainBegin(): void {
-    const opt = this.learn.opt;
-    const groups = paramGroupsOf(opt);
+    const groups = paramGroupsOf(this.learn.opt);
     if (groups === null) {
-      throw new Fp16Error(
-        'MixedPrecision.onTrainBegin',
-        'expected the learner to have an optimizer with parameter groups (an OptimWrapper or Optimizer) before training',
-      );
+      if (this.learn.opt !== null && this.learn.opt !== undefined) {
+        throw new Fp16Error(
+          'MixedPrecision.onTrainBegin',
+          "expected the learner's optimizer to have parameter groups (an OptimWrapper or Optimizer)",
+        );
+      }
+      this.prepare();
+      return;
     }
     this.#attach(groups);
     // Someone wrote the model's weights (learn.load without our state, say): re-derive the masters, as

@@ -253,6 +253,18 @@ describe('MixedPrecision: fastai v1 behaviour', () => {
     release(learn);
   });
 
+  it('onTrainBegin without an optimizer (a validate before any fit) only builds the masters', () => {
+    const learn = fp16Learner();
+    const mp = mixedPrecisionOf(learn)!;
+    expect(learn.opt).toBeNull();
+    expect(() => mp.onTrainBegin()).not.toThrow();
+    expect(mp.masters).not.toBeNull();
+    learn.opt = { lr: 1 } as never;
+    expect(() => mp.onTrainBegin()).toThrow(/parameter groups/);
+    learn.opt = null;
+    release(learn);
+  });
+
   it('lossFp32: false leaves the output in half', () => {
     const learn = fp16Learner({ lossFp32: false });
     const dtypes = new Set<string>();

@@ -69,6 +69,9 @@ describe('Learner.toFp16 / toFp32', () => {
     expect((learn.data as DataBunch).transforms).toEqual([batchToHalf]);
     expect(learn.model.getParameter('0.0.weight').dtype).toBe('float16');
     expect(learn.model.getParameter('0.2.weight').dtype).toBe('float32');
+    // Validation before any fit (no optimizer yet) runs through MixedPrecision too.
+    const [untrained] = learn.validate();
+    expect(untrained).toBeGreaterThan(0.6);
     await learn.fitOneCycle(2, 1e-2);
     expect(learn.opt!.paramGroups.flatMap((g) => g.params).every((p) => p.dtype === 'float32')).toBe(true);
     // The recorded (smoothed) training losses are unscaled.
