@@ -8,10 +8,11 @@
 // Wall time is training plus validation (fastai's `time` column). The first line times the first epoch
 // of a fresh data bunch, PNG decoding included; the seeded runs reuse the decoded images, as fastai
 // would after its first epoch. Each seed seeds the model's init and the training shuffle.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -84,37 +85,9 @@ function summary(impl, runs) {
   };
 }
 
-const path = await untarData(URLs.MNIST_SAMPLE);
-const info = { isa: backendInfo().isa, threads: backendInfo().threads, node: process.version };
-
-// The first epoch of a fresh bunch decodes every PNG on the way.
-{
-  const data = await ImageDataBunch.fromFolder(path);
-  const r = await epoch(data, seeds[0]);
-  print({ impl: 'mantissa', phase: 'first epoch, decoding included', seed: seeds[0], ...r, ...info });
-}
-
-const data = await ImageDataBunch.fromFolder(path);
-await epoch(data, 12345); // decodes the images and warms the allocator; not reported
-const ours = [];
-for (const seed of seeds) {
-  const r = await epoch(data, seed);
-  ours.push(r);
-  print({ impl: 'mantissa', seed, ...r, live_tensors: memory().numTensors });
-}
-const mine = summary('mantissa', ours);
-print({
-  ...mine,
-  targets: {
-    'median accuracy >= 0.955': mine.median_accuracy >= 0.955,
-    'every seed >= 0.95': mine.min_accuracy >= 0.95,
-  },
-});
-
-if (withTorch) {
-  const script = join(root, 'bench', 'torch_epoch.py');
+/** PyTorch's side: torch_epoch.py reading seeds from stdin, one JSON line back per seed; null without torch. */
+function startTorch(path, threads) {
   const blas = '/usr/lib/x86_64-linux-gnu/openblas-pthread';
-  const threads = String(info.threads ?? 2);
   // Debian's torch links the reference BLAS and defaults to one thread: give it OpenBLAS and our threads.
   const env = {
     ...process.env,
@@ -125,31 +98,73 @@ if (withTorch) {
       : {}),
   };
   const probe = spawnSync(python, ['-c', 'import torch, PIL, numpy'], { env, encoding: 'utf8' });
-  if (probe.status !== 0) {
-    print({ impl: 'torch', skipped: `torch, PIL or numpy not importable by ${python}` });
-  } else {
-    // Seed 12345 first: PyTorch's first epochs in a process are slow (lazy initialisation).
-    const res = spawnSync(python, [script, path, ['12345', '12346', ...seeds].join(','), threads], {
-      env,
-      encoding: 'utf8',
-      maxBuffer: 1 << 24,
-    });
-    if (res.status !== 0) {
-      print({ impl: 'torch', error: res.stderr.trim().split('\n').at(-1) });
-    } else {
-      const lines = res.stdout
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l));
-      const runs = lines.slice(2);
-      for (const r of runs) print(r);
-      const theirs = summary('torch', runs);
-      print(theirs);
-      print({
-        ratio: true,
-        'mantissa/torch median wall': mine.median_wall_s / theirs.median_wall_s,
-        'mantissa/torch best wall': mine.best_wall_s / theirs.best_wall_s,
-      });
-    }
+  if (probe.status !== 0) return { skipped: `torch, PIL or numpy not importable by ${python}` };
+  const child = spawn(python, [join(root, 'bench', 'torch_epoch.py'), path, '-', threads], {
+    env,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout });
+  const waiting = [];
+  lines.on('line', (l) => waiting.shift()?.resolve(JSON.parse(l)));
+  child.on('exit', (code) => {
+    for (const w of waiting.splice(0)) w.reject(new Error(`torch_epoch.py exited with ${code}`));
+  });
+  return {
+    run: (seed) =>
+      new Promise((resolve, reject) => {
+        waiting.push({ resolve, reject });
+        child.stdin.write(`${seed}\n`);
+      }),
+    close: () => child.stdin.end(),
+  };
+}
+
+const path = await untarData(URLs.MNIST_SAMPLE);
+const info = { isa: backendInfo().isa, threads: backendInfo().threads, node: process.version };
+
+// The first epoch of a fresh bunch decodes every PNG on the way.
+{
+  const data = await ImageDataBunch.fromFolder(path);
+  const r = await epoch(data, seeds[0]);
+  print({ impl: 'mantissa', phase: 'first epoch, decoding included', seed: seeds[0], ...r, ...info });
+}
+
+const torch = withTorch ? startTorch(path, String(info.threads ?? 2)) : { skipped: '--no-torch' };
+if (torch.skipped) print({ impl: 'torch', skipped: torch.skipped });
+const data = await ImageDataBunch.fromFolder(path);
+await epoch(data, 12345); // decodes the images and warms the allocator; not reported
+// PyTorch's first epochs in a process are slow (lazy initialisation): two unreported ones.
+if (torch.run) for (const seed of [12345, 12346]) await torch.run(seed);
+
+// Ours and PyTorch's epoch of each seed back to back, so the load of a shared machine hits both alike.
+const ours = [];
+const theirs = [];
+for (const seed of seeds) {
+  const r = await epoch(data, seed);
+  ours.push(r);
+  print({ impl: 'mantissa', seed, ...r, live_tensors: memory().numTensors });
+  if (torch.run) {
+    const t = await torch.run(seed);
+    theirs.push(t);
+    print(t);
   }
+}
+torch.close?.();
+const mine = summary('mantissa', ours);
+print({
+  ...mine,
+  targets: {
+    'median accuracy >= 0.955': mine.median_accuracy >= 0.955,
+    'every seed >= 0.95': mine.min_accuracy >= 0.95,
+  },
+});
+if (theirs.length > 0) {
+  const ref = summary('torch', theirs);
+  print(ref);
+  print({
+    ratio: true,
+    'mantissa/torch median wall': mine.median_wall_s / ref.median_wall_s,
+    'mantissa/torch best wall': mine.best_wall_s / ref.best_wall_s,
+    'median of per-seed ratios': median(ours.map((r, i) => r.wall_s / theirs[i].wall_s)),
+  });
 }

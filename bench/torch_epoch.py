@@ -10,8 +10,14 @@ shuffled training set without its last partial batch, Adam betas (0.9, 0.99) beh
 Recorder does, and the validation loss as fastai's validate weights it. Decoding is done once before
 timing (as a cached dataset would), so an epoch is training plus validation only.
 
-Usage: python3 bench/torch_epoch.py <mnist_sample folder> [seeds=0,1,2,3,4] [threads=2]
-Prints one JSON line per seed. Run it with OpenBLAS for a fair comparison (see bench/epoch.mjs).
+On a busy machine (more runnable threads than cores) PyTorch's spinning OpenMP/OpenBLAS threads slow
+its epoch from 0.3 s to 5-16 s, far more than ours; bench/epoch.mjs therefore interleaves the two per
+seed and reports best times and per-seed ratios as well as medians. Compare figures from a quiet run.
+
+Usage: python3 bench/torch_epoch.py <mnist_sample folder> [seeds=0,1,2,3,4|-] [threads=2]
+Prints one JSON line per seed. With '-' it reads one seed per line from stdin and answers each with its
+line, so bench/epoch.mjs can interleave its runs with ours (a shared machine's load then hits both alike).
+Run it with OpenBLAS for a fair comparison (see bench/epoch.mjs).
 """
 import json
 import math
@@ -127,13 +133,14 @@ def run(train, valid, seed, bs=64, lr_max=3e-3, div=25.0, pct_start=0.3, moms=(0
 
 def main():
     root = sys.argv[1]
-    seeds = [int(s) for s in (sys.argv[2] if len(sys.argv) > 2 else '0,1,2,3,4').split(',')]
+    spec = sys.argv[2] if len(sys.argv) > 2 else '0,1,2,3,4'
     threads = int(sys.argv[3]) if len(sys.argv) > 3 else 2
     torch.set_num_threads(threads)
     classes = sorted(c for c in os.listdir(os.path.join(root, 'train')) if not c.startswith('.'))
     t0 = time.perf_counter()
     train, valid = load_split(root, 'train', classes), load_split(root, 'valid', classes)
     decode = time.perf_counter() - t0
+    seeds = (int(line) for line in sys.stdin) if spec == '-' else (int(s) for s in spec.split(','))
     for i, seed in enumerate(seeds):
         r = run(train, valid, seed)
         r.update(impl='torch', torch=torch.__version__, threads=torch.get_num_threads(), seed=seed)

@@ -106,6 +106,7 @@ extern "C" mt_status mt_k_conv2d(mt_tensor* args, int32_t nargs, const double* a
     return fail(err, MT_ERR_SHAPE, "%s: expected bias [%lld], got a %d-d bias of %lld elements", op, (long long)g.co,
                 bias->layout.ndim, (long long)numel(bias->layout));
   if (!is_contiguous(y.layout)) return fail(err, MT_ERR_INVALID_ARGUMENT, "%s: expected a contiguous output", op);
+  if (conv::direct_forward(g, y.dtype, x, w, bias, y)) return MT_OK;
   bool ok = true;
   conv::dispatch_float(y.dtype, [&](auto t) { ok = conv::forward<decltype(t)>(g, x, w, bias, y); });
   if (!ok) return fail(err, MT_ERR_OUT_OF_MEMORY, "%s: out of memory for the GEMM's packing buffers", op);

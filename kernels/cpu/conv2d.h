@@ -310,15 +310,22 @@ inline Tiles tile(int64_t n, int64_t p, int64_t column_bytes, int64_t image_byte
 }
 
 // Runs fn(u) for u in [0, units): across threads when there are enough units (each unit's GEMM then
-// runs on its thread), otherwise one after another so that each GEMM spreads over the threads.
+// runs on its thread), otherwise one after another so that each GEMM spreads over the threads. The
+// threads take units one at a time from a shared counter, so that a thread the OS runs late (a shared
+// machine) leaves its share to the others instead of holding up the call; units write disjoint outputs,
+// so the results do not depend on who ran what.
 template <class Fn>
 void run_units(int64_t units, Fn&& fn) {
-  if (units < num_threads()) {
+  const int64_t threads = num_threads();
+  if (units < threads) {
     for (int64_t u = 0; u < units; ++u) fn(u);
     return;
   }
-  parallel_for(units, 1, [&](int64_t a, int64_t b) {
-    for (int64_t u = a; u < b; ++u) fn(u);
+  std::atomic<int64_t> next{0};
+  parallel_for(threads, 1, [&](int64_t, int64_t) {
+    for (int64_t u = next.fetch_add(1, std::memory_order_relaxed); u < units;
+         u = next.fetch_add(1, std::memory_order_relaxed))
+      fn(u);
   });
 }
 
@@ -371,6 +378,15 @@ inline bool panels_fit(const Geometry& g, const int64_t* xs) {
                    (g.w + g.pw + g.kw * g.dw) * xs[3] + (g.ph + 1) * xs[2] + (g.pw + 1) * xs[3];
   return extent < (int64_t(1) << 30) && g.h < (int64_t(1) << 29) && g.w < (int64_t(1) << 29);
 }
+
+// The direct convolution (conv2d_direct.cc) for shapes that suit it (small channel counts, AVX-512):
+// true when it wrote the result, false when the caller should run its GEMM.
+bool direct_forward(const Geometry& g, int32_t dtype, const mt_tensor& x, const mt_tensor& w, const mt_tensor* bias,
+                    const mt_tensor& y);
+bool direct_backward_input(const Geometry& g, int32_t dtype, const mt_tensor& gy, const mt_tensor& w,
+                           const mt_tensor& dx);
+bool direct_backward_weight(const Geometry& g, int32_t dtype, const mt_tensor& gy, const mt_tensor& x,
+                            const mt_tensor& dw);
 
 // The MT dtype code of T.
 template <class T>

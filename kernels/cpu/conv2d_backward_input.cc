@@ -87,6 +87,7 @@ extern "C" mt_status mt_k_conv2d_backward_input(mt_tensor* args, int32_t nargs, 
   st = conv::plan(op, dx.layout, w.layout, gy.layout, attrs, nattrs, &g, err);
   if (st != MT_OK) return st;
   if (!is_contiguous(dx.layout)) return fail(err, MT_ERR_INVALID_ARGUMENT, "%s: expected a contiguous dx", op);
+  if (conv::direct_backward_input(g, dx.dtype, gy, w, dx)) return MT_OK;
   bool ok = true;
   conv::dispatch_float(dx.dtype, [&](auto t) { ok = conv::backward_input<decltype(t)>(g, gy, w, dx); });
   if (!ok) return fail(err, MT_ERR_OUT_OF_MEMORY, "%s: out of memory for the GEMM's packing buffers", op);

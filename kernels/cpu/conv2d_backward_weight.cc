@@ -102,6 +102,7 @@ extern "C" mt_status mt_k_conv2d_backward_weight(mt_tensor* args, int32_t nargs,
   st = conv::plan(op, x.layout, dw.layout, gy.layout, attrs, nattrs, &g, err);
   if (st != MT_OK) return st;
   if (!is_contiguous(dw.layout)) return fail(err, MT_ERR_INVALID_ARGUMENT, "%s: expected a contiguous dw", op);
+  if (conv::direct_backward_weight(g, dw.dtype, gy, x, dw)) return MT_OK;
   bool ok = true;
   conv::dispatch_float(dw.dtype, [&](auto t) { ok = conv::backward_weight<decltype(t)>(g, gy, x, dw); });
   if (!ok) return fail(err, MT_ERR_OUT_OF_MEMORY, "%s: out of memory for the GEMM's packing buffers", op);

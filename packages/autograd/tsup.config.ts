@@ -1,11 +1,1 @@
-import { defineConfig } from 'tsup';
-
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  shims: true,
-  clean: true,
-  sourcemap: true,
-  target: 'node20',
-});
+export { default } from '../../tsup.base';

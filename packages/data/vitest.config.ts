@@ -1,11 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { packageTestConfig } from '../../vitest.base';
 
-export default defineConfig({
-  test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    // The addon keeps one storage table per process: test files run in separate forks.
-    pool: 'forks',
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
-  },
-});
+// beforeAll builds the real MNIST sample into a temp folder.
+export default packageTestConfig({ hookTimeout: 120_000 });

@@ -12,7 +12,6 @@ export {
   type PredsOptions,
 } from './learner';
 export {
-  type Batch,
   type BatchLoaderLike,
   type DataLike,
   fit,

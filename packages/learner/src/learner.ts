@@ -5,7 +5,9 @@ import {
   CallbackHandler,
   type LearnerLike,
   type Metric,
+  type OneCycleOptions,
   OneCycleScheduler,
+  ProgressBar,
   Recorder,
 } from '@mantissa/callbacks';
 import { type MixedPrecisionOptions, toFp16, toFp32 } from '@mantissa/fp16';
@@ -58,8 +60,10 @@ export interface LearnerOptions {
   callbackFns?: readonly ((learn: Learner) => Callback)[];
   /** Default: one group holding every leaf module of the model (fastai's flatten_model). */
   layerGroups?: readonly LayerGroup[];
-  /** Print nothing (the Recorder's table stays off). */
+  /** Print nothing: no table, no progress bar. */
   silent?: boolean;
+  /** Show fastprogress's per-batch bar on stderr when it is a terminal (default true). */
+  progress?: boolean;
   /** Add the `time` column to the table (default true). */
   addTime?: boolean;
 }
@@ -71,14 +75,8 @@ export interface FitOptions {
   callbacks?: readonly Callback[];
 }
 
-export interface FitOneCycleOptions extends FitOptions {
-  moms?: readonly [number, number];
-  divFactor?: number;
-  pctStart?: number;
-  finalDiv?: number;
-  totEpochs?: number;
-  startEpoch?: number;
-}
+/** `fit`'s options and the OneCycleScheduler's (moms, divFactor, pctStart, finalDiv, totEpochs, startEpoch). */
+export interface FitOneCycleOptions extends FitOptions, OneCycleOptions {}
 
 export type DatasetType = 'train' | 'valid';
 
@@ -128,6 +126,7 @@ export class Learner implements LearnerLike {
   callbackFns: ((learn: Learner) => Callback)[];
   layerGroups: LayerGroup[];
   silent: boolean;
+  progress: boolean;
   addTime: boolean;
   /** The Recorder of the last fit (a new one each fit, as fastai). */
   recorder: Recorder | null = null;
@@ -148,7 +147,8 @@ export class Learner implements LearnerLike {
     const o = options;
     const metrics = [...(o.metrics ?? [])];
     checkMetrics(op, metrics);
-    this.data = data.valid === undefined ? { ...data, valid: null } : data;
+    // Kept as given (not copied): a DataBunch's methods, e.g. addTransform for fp16, stay reachable.
+    this.data = data;
     this.model = model;
     this.metrics = metrics;
     this.lossFunc = o.lossFunc ?? defaultLoss(data.lossFunc);
@@ -165,6 +165,7 @@ export class Learner implements LearnerLike {
     this.callbackFns = [...(o.callbackFns ?? [])];
     this.layerGroups = o.layerGroups ? [...o.layerGroups] : [flattenModel(model)];
     this.silent = o.silent ?? false;
+    this.progress = o.progress ?? true;
     this.addTime = o.addTime ?? true;
   }
 
@@ -176,7 +177,7 @@ export class Learner implements LearnerLike {
   /** Creates the optimizer (fastai's `create_opt`), replacing (and freeing) the current one. */
   createOpt(lr: Lr = DEFAULT_LR, wd: number | readonly number[] = this.wd): OptimWrapper {
     const lrs = this.lrRange(lr, 'Learner.createOpt');
-    this.opt?.dispose();
+    this.opt?.dispose?.(); // a callback may have swapped in another optimizer
     this.opt = OptimWrapper.create(this.optFunc, lrs, this.layerGroups, {
       wd,
       trueWd: this.trueWd,
@@ -209,10 +210,12 @@ export class Learner implements LearnerLike {
     }
     const recorder = new Recorder(this, { addTime: this.addTime, silent: this.silent });
     this.recorder = recorder;
+    // fastai shows a master bar in every fit; ours draws only on a terminal (stderr).
+    const bar = this.progress && !this.silent ? [new ProgressBar(this)] : [];
     const fresh = this.callbackFns.map((fn) => fn(this));
     await fit(epochs, this, {
       metrics: this.metrics,
-      callbacks: [...this.callbacks, recorder, ...fresh, ...(options.callbacks ?? [])],
+      callbacks: [...this.callbacks, recorder, ...bar, ...fresh, ...(options.callbacks ?? [])],
     });
   }
 
@@ -230,7 +233,7 @@ export class Learner implements LearnerLike {
 
   /** The validation loss and metrics (fastai's `Learner.validate`): `[validLoss, ...metrics]`. */
   validate(
-    loader: BatchLoaderLike | null = this.data.valid,
+    loader: BatchLoaderLike | null = this.data.valid ?? null,
     options: { callbacks?: readonly Callback[]; metrics?: readonly (Metric | Callback)[] } = {},
   ): (number | null)[] {
     const op = 'Learner.validate';
@@ -269,7 +272,7 @@ export class Learner implements LearnerLike {
     if (dsType !== 'train' && dsType !== 'valid') {
       throw new LearnerError(op, "'train' or 'valid'", dsType, 'dsType');
     }
-    const loader = dsType === 'train' ? this.data.train : this.data.valid;
+    const loader = (dsType === 'train' ? this.data.train : this.data.valid) ?? null;
     if (loader === null || loader.length === 0) {
       throw new LearnerError(op, 'a loader with at least one batch', loader, `data.${dsType}`);
     }

@@ -144,7 +144,7 @@ export async function fit(epochs: number, learn: LoopLearner, options: LoopOptio
       });
       const valid = learn.data.valid;
       const validLoss =
-        handler.state.skipValidate || valid === null || valid.length === 0
+        handler.state.skipValidate || valid === null || valid === undefined || valid.length === 0
           ? null
           : validate(learn.model, valid, learn.lossFunc, handler);
       if (handler.onEpochEnd(validLoss)) break;

@@ -1,6 +1,6 @@
 import { Callback, Recorder } from '@mantissa/callbacks';
 import { memory } from '@mantissa/tensor';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { accuracy, Learner } from '../src';
 import { Recording, tinyData, tinyModel } from './helpers';
 
@@ -144,3 +144,33 @@ describe('the Learner fires fastai v1 events in order with the documented state'
     expect(memory().numTensors).toBe(before);
   });
 });
+
+describe('the progress bar', () => {
+  it('draws on a terminal unless silent or progress: false', async () => {
+    const drawn: string[] = [];
+    const tty = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY');
+    Object.defineProperty(process.stderr, 'isTTY', { value: true, configurable: true });
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation((s) => drawn.push(String(s)) > 0);
+    try {
+      const run = async (o: { silent?: boolean; progress?: boolean }) => {
+        drawn.length = 0;
+        const learn = new Learner(tinyData(), tinyModel(), { ...o, callbackFns: [mute] });
+        await learn.fit(1, 1e-2);
+        return drawn.join('');
+      };
+      expect(await run({})).toMatch(/train/);
+      expect(await run({ progress: false })).toBe('');
+      expect(await run({ silent: true })).toBe('');
+    } finally {
+      write.mockRestore();
+      if (tty) Object.defineProperty(process.stderr, 'isTTY', tty);
+      else delete (process.stderr as { isTTY?: boolean }).isTTY;
+    }
+  });
+});
+
+/** A callbackFn that routes the Recorder's table away from stdout. */
+function mute(learn: Learner): Callback {
+  learn.recorder!.writer = () => {};
+  return new (class extends Callback {})();
+}

@@ -62,7 +62,7 @@ describe('Learner', () => {
     const learn = new Learner(tinyData(), tinyModel(), { metrics: [accuracy, errorRate], silent: true });
     await learn.fit(3, 3e-2);
     const [loss, acc, err] = learn.validate();
-    expect(learn.recorder!.valLosses.at(-1)).toBe(loss);
+    expect(learn.recorder!.validLosses.at(-1)).toBe(loss);
     expect(acc! + err!).toBeCloseTo(1, 6);
     const [preds, targets] = learn.getPreds();
     expect(preds.shape).toEqual([10, 2]);

@@ -1,6 +1,8 @@
 // conv2d timings as JSON lines for the seed model's layers (simpleCnn([3, 16, 16, 2]) at batch 64: 3x3,
 // stride 2, padding 1): {"bench":"conv2d","impl":"mantissa","dtype":...,"layer":"3->16 28x28",
-// "forwardMs":best,"trainMs":best} where trainMs is forward + input, weight and bias gradients.
+// "inputGrad":bool,"forwardMs":best,"trainMs":best}. trainMs is one training step's conv2d work: the
+// forward, then the weight and bias gradients, plus the input gradient only where training needs it
+// (inputGrad: not for the first layer, whose input is the data), as bench/torch_conv_ref.py does.
 // Best of N runs, each including allocating outputs as the ops do. Run after `pnpm build` (imports
 // dist/). BENCH_DTYPES, BENCH_REPS and BENCH_BATCH narrow or change the run; compare with
 // bench/torch_conv_ref.py.
@@ -19,9 +21,9 @@ const dtypes = (process.env.BENCH_DTYPES ?? 'float32,float16,bfloat16').split(',
 const reps = Number(process.env.BENCH_REPS ?? 50);
 const batch = Number(process.env.BENCH_BATCH ?? 64);
 const LAYERS = [
-  { cin: 3, cout: 16, size: 28 },
-  { cin: 16, cout: 16, size: 14 },
-  { cin: 16, cout: 2, size: 7 },
+  { cin: 3, cout: 16, size: 28, inputGrad: false },
+  { cin: 16, cout: 16, size: 14, inputGrad: true },
+  { cin: 16, cout: 2, size: 7, inputGrad: true },
 ];
 const options = { stride: 2, padding: 1 };
 const info = backendInfo();
@@ -49,7 +51,7 @@ function best(fn) {
 
 manualSeed(0);
 for (const dtype of dtypes) {
-  for (const { cin, cout, size } of LAYERS) {
+  for (const { cin, cout, size, inputGrad } of LAYERS) {
     tidy(() => {
       const x = randn([batch, cin, size, size]).to(dtype);
       const w = randn([cout, cin, 3, 3]).to(dtype);
@@ -59,7 +61,7 @@ for (const dtype of dtypes) {
       const trainMs = best(() =>
         tidy(() => {
           conv2d(x, w, b, options);
-          conv2dBackwardInput(gy, w, x.shape, options);
+          if (inputGrad) conv2dBackwardInput(gy, w, x.shape, options);
           conv2dBackwardWeight(gy, x, w.shape, options);
           conv2dBackwardBias(gy);
         }),
@@ -71,6 +73,7 @@ for (const dtype of dtypes) {
           dtype,
           layer: `${cin}->${cout} ${size}x${size}`,
           batch,
+          inputGrad,
           forwardMs: +forwardMs.toFixed(4),
           trainMs: +trainMs.toFixed(4),
         }),

@@ -72,7 +72,21 @@ export {
 } from './ops/pool';
 export { allFinite, argmax, max, mean, min, sum, variance } from './ops/reduce';
 export { logSoftmax, logSoftmaxBackward } from './ops/softmax';
-export { abs, clamp, exp, isfinite, isnan, log, neg, relu, rsqrt, sigmoid, sqrt, tanh } from './ops/unary';
+export {
+  abs,
+  clamp,
+  exp,
+  isfinite,
+  isnan,
+  log,
+  neg,
+  relu,
+  reluBackward,
+  rsqrt,
+  sigmoid,
+  sqrt,
+  tanh,
+} from './ops/unary';
 export { unscaleAndCheck } from './ops/unscale';
 export { where } from './ops/where';
 export { getRngState, initialSeed, manualSeed, setRngState } from './random';

@@ -133,6 +133,25 @@ const SHAPES: Shape[] = [
     w: [2, 2, 5, 4],
     o: { stride: 3, padding: 2, groups: 2 },
   },
+  // at least 8 channels on the vector lanes: the direct kernels (conv2d_direct.cc) on AVX-512
+  { name: 'direct seed layer 2', x: [3, 16, 14, 14], w: [16, 16, 3, 3], o: { stride: 2, padding: 1 } },
+  { name: 'direct stride 1, 2 lane blocks', x: [2, 9, 11, 13], w: [20, 9, 3, 3], o: { padding: 1 } },
+  {
+    name: 'direct stride 3 dilation',
+    x: [2, 10, 17, 19],
+    w: [9, 10, 3, 2],
+    o: { stride: 3, padding: [2, 1], dilation: [2, 3] },
+  },
+  {
+    name: 'direct groups 2',
+    x: [2, 16, 9, 10],
+    w: [20, 8, 3, 3],
+    o: { stride: [2, 1], padding: 1, groups: 2 },
+  },
+  { name: 'direct batch 1, rows over 16', x: [1, 8, 5, 40], w: [17, 8, 2, 3], o: { stride: [1, 2] } },
+  { name: 'direct 1x1', x: [2, 12, 6, 7], w: [8, 12, 1, 1], o: {} },
+  // rows narrower than 8: a row's unmasked 16-float store would reach past its plane
+  { name: 'direct tiny planes', x: [3, 8, 4, 5], w: [9, 8, 2, 2], o: {} },
 ];
 
 const full = (o: Conv2dOptions): Required<Conv2dOptions> => ({
@@ -181,23 +200,18 @@ describe('thread counts', () => {
   afterAll(() => setNumThreads(initial));
   it('give the same bits', () => {
     const o = { stride: 2, padding: 1 };
-    const run = (threads: number) => {
+    // 5 -> 7 channels take the GEMMs, 8 -> 9 the direct kernels (on AVX-512).
+    const run = (threads: number, c: number, co: number) => {
       setNumThreads(threads);
       return tidy(() => {
         const r = prng(9);
         const x = tensor(
-          Float64Array.from({ length: 24 * 5 * 13 * 11 }, () => r() - 0.5),
-          {
-            dtype: 'float64',
-            shape: [24, 5, 13, 11],
-          },
+          Float64Array.from({ length: 24 * c * 13 * 11 }, () => r() - 0.5),
+          { dtype: 'float64', shape: [24, c, 13, 11] },
         );
         const w = tensor(
-          Float64Array.from({ length: 7 * 5 * 3 * 3 }, () => r() - 0.5),
-          {
-            dtype: 'float64',
-            shape: [7, 5, 3, 3],
-          },
+          Float64Array.from({ length: co * c * 3 * 3 }, () => r() - 0.5),
+          { dtype: 'float64', shape: [co, c, 3, 3] },
         );
         return (['float32', 'bfloat16'] as DType[]).flatMap((dtype) => {
           const [xt, wt] = [x.to(dtype), w.to(dtype)];
@@ -208,9 +222,14 @@ describe('thread counts', () => {
         });
       });
     };
-    const one = run(1);
-    expect(run(3)).toEqual(one);
-    expect(run(2)).toEqual(one);
+    for (const [c, co] of [
+      [5, 7],
+      [8, 9],
+    ] as const) {
+      const one = run(1, c, co);
+      expect(run(3, c, co)).toEqual(one);
+      expect(run(2, c, co)).toEqual(one);
+    }
   });
 });
 

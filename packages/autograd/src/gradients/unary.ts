@@ -1,5 +1,5 @@
 import type { Tensor } from '@mantissa/tensor';
-import { where } from '@mantissa/tensor';
+import { reluBackward, where } from '@mantissa/tensor';
 import { registerGradient } from '../registry';
 
 /** Elementwise unary ops, as PyTorch's derivatives.yaml (same operations, so the same half roundings). */
@@ -12,8 +12,8 @@ registerGradient('abs', (g, ctx) => {
   return [where(x.gt(0), g, where(x.lt(0), g.neg(), 0))];
 });
 
-// PyTorch's threshold_backward on the result: no gradient where the output is not positive.
-registerGradient('relu', (g, ctx) => [where(ctx.output(0).gt(0), g, 0)]);
+// PyTorch's threshold_backward on the result, one fused pass: no gradient where the output is <= 0.
+registerGradient('relu', (g, ctx) => [reluBackward(g, ctx.output(0))]);
 
 registerGradient('exp', (g, ctx) => [g.mul(ctx.output(0))]);
 

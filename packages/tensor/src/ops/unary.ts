@@ -3,6 +3,7 @@ import { recordOp, runKernel } from '../engine';
 import { ArgumentError, DTypeError } from '../errors';
 import { Tensor } from '../tensor';
 import { castTo } from './cast';
+import { checkFloatArg, checkSameDType, checkShapeOf, checkTensorArg, runInto } from './nn-args';
 import { checkOperand, resultType } from './operand';
 
 /** @internal */
@@ -117,4 +118,19 @@ export function checkIntBounds(op: string, dtype: DType, min: unknown, max: unkn
       throw new ArgumentError(op, name, 'a bound in the int32 range (the tensor is int32)', v);
     }
   }
+}
+
+/**
+ * relu's gradient from its output: gradOut where output > 0 (or NaN, as PyTorch's threshold_backward),
+ * else 0, in one pass.
+ */
+export function reluBackward(gradOut: Tensor, output: Tensor): Tensor {
+  const op = 'relu_backward';
+  checkFloatArg(op, 'gradOut', gradOut);
+  checkTensorArg(op, 'output', output);
+  checkSameDType(op, 'output', output, gradOut.dtype);
+  checkShapeOf(op, 'output', output, gradOut.shape);
+  const gradIn = Tensor.empty(gradOut.shape, gradOut.dtype, gradOut.device);
+  runInto(op, [gradOut, output], [gradIn]);
+  return gradIn;
 }
