@@ -10,6 +10,7 @@ import {
   ProgressBar,
   Recorder,
 } from '@mantissa/callbacks';
+import { type MixedPrecisionOptions, toFp16, toFp32 } from '@mantissa/fp16';
 import { crossEntropy, type Module, type Parameter } from '@mantissa/nn';
 import { Adam, flattenModel, type LayerGroup, type OptFunc, OptimWrapper } from '@mantissa/optim';
 import { isTensor, logSoftmax, type Tensor, tensor, tidy, zeros } from '@mantissa/tensor';
@@ -325,6 +326,20 @@ export class Learner implements LearnerLike {
     for (let i = 1; i < probs.length; i++) if (probs[i]! > probs[index]!) index = i;
     const classes = this.data.classes;
     return { label: classes?.[index] ?? index, index, probs };
+  }
+
+  /**
+   * Mixed precision (fastai's `to_fp16`): the model in fp16 (bf16 with `dtype: 'bfloat16'`) except batch
+   * norm, inputs cast by a data transform, and a MixedPrecision callback; defaults as on fastai's page
+   * (`dynamic: false`, loss scale 512). See @mantissa/fp16. Returns the learner.
+   */
+  toFp16(options: MixedPrecisionOptions = {}): this {
+    return toFp16(this, options);
+  }
+
+  /** Back to fp32 (fastai's `to_fp32`), keeping the fp32 master weights. Returns the learner. */
+  toFp32(): this {
+    return toFp32(this);
   }
 
   /** The folder checkpoints go to: `path/modelDir`. */
