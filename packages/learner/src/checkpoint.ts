@@ -22,8 +22,10 @@ import { CheckpointError } from './errors';
  *   `load_file` + `load_state_dict`), with `__metadata__["mantissa.checkpoint"]` = JSON
  *   `{ schema, id, optimizer }` naming the optimizer files of the same save;
  * - `name.<id>.opt.safetensors`: the optimizer's tensors (moment buffers), under dotted keys;
- * - `name.<id>.opt.json`: `{ schema, id, tensors, state }`, the optimizer's state dict (hyper-parameters
- *   per layer group, step counters) with `{ "$tensor": key }` where a tensor was.
+ * - `name.<id>.opt.json`: `{ schema, id, tensors, state: { opt, callbacks } }`: the optimizer's state
+ *   dict (hyper-parameters per layer group, step counters) and the state of every callback that has one
+ *   (`stateDict()`/`loadStateDict()`, e.g. MixedPrecision's loss scaler and fp32 master weights), keyed
+ *   by class name, with `{ "$tensor": key }` where a tensor was.
  *
  * The model file is written last and is the commit point: every file is written to a temporary file,
  * flushed and renamed, and the optimizer files of a new save get new names. A save that fails or is
@@ -37,6 +39,12 @@ interface ModelMeta {
   schema: number;
   id: string;
   optimizer: string | null;
+}
+
+/** What the optimizer file's `state` holds. */
+interface SavedTrainingState {
+  opt: unknown;
+  callbacks: Record<string, unknown>;
 }
 
 interface OptimizerFile {
@@ -111,14 +119,38 @@ function writeFileAtomic(path: string, text: string): void {
   }
 }
 
-/** Saves the model (and the optimizer's state) as checkpoint `name` in `dir`; returns the model file. */
-export function saveCheckpoint(dir: string, name: string, model: Module, opt: Stateful | null): string {
+/** Callbacks with state, by a stable key: the class name, suffixed `.1`, `.2` ... when repeated. */
+export function statefulCallbacks(callbacks: readonly object[]): Map<string, Stateful> {
+  const out = new Map<string, Stateful>();
+  for (const cb of callbacks) {
+    const c = cb as Partial<Stateful>;
+    if (typeof c.stateDict !== 'function' || typeof c.loadStateDict !== 'function') continue;
+    const base = cb.constructor.name;
+    let key = base;
+    for (let i = 1; out.has(key); i++) key = `${base}.${i}`;
+    out.set(key, c as Stateful);
+  }
+  return out;
+}
+
+/**
+ * Saves the model (and the optimizer's and the callbacks' state) as checkpoint `name` in `dir`; returns
+ * the model file.
+ */
+export function saveCheckpoint(
+  dir: string,
+  name: string,
+  model: Module,
+  opt: Stateful | null,
+  callbacks: ReadonlyMap<string, Stateful> = new Map(),
+): string {
   mkdirSync(dir, { recursive: true });
   const id = randomBytes(8).toString('hex');
   let optimizer: string | null = null;
   if (opt !== null) {
     const tensors = new Map<string, Tensor>();
-    const state = encode(opt.stateDict(), '', tensors);
+    const callbackState = Object.fromEntries([...callbacks].map(([k, cb]) => [k, cb.stateDict()]));
+    const state = encode({ opt: opt.stateDict(), callbacks: callbackState }, '', tensors);
     const tensorFile = `${name}.${id}.opt.safetensors`;
     saveSafetensors(join(dir, tensorFile), tensors);
     optimizer = `${name}.${id}.opt.json`;
@@ -167,6 +199,7 @@ export function loadCheckpoint(
   model: Module,
   getOpt: () => Stateful,
   options: LoadCheckpointOptions,
+  callbacks: ReadonlyMap<string, Stateful> = new Map(),
 ): string {
   const op = 'Learner.load';
   const modelFile = join(dir, `${name}.safetensors`);
@@ -200,14 +233,27 @@ export function loadCheckpoint(
     }
   }
   tidy(() => {
-    let optState: unknown = null;
+    let state: SavedTrainingState | null = null;
     if (optFile !== null) {
       const tensorPath = join(dir, optFile.tensors);
       if (!existsSync(tensorPath)) throw new CheckpointError(op, tensorPath, 'missing optimizer tensors');
-      optState = decode(optFile.state, parseSafetensors(readFileSync(tensorPath)), tensorPath);
+      state = decode(
+        optFile.state,
+        parseSafetensors(readFileSync(tensorPath)),
+        tensorPath,
+      ) as SavedTrainingState;
     }
     model.loadStateDict(parseSafetensors(bytes), { strict: options.strict });
-    if (optFile !== null) getOpt().loadStateDict(optState as never);
+    if (state !== null) {
+      // The optimizer exists first; a callback's state may re-point it (MixedPrecision's masters), and
+      // the optimizer's own state is loaded last, onto the parameters it then holds. State saved for a
+      // callback this learner does not have (an fp16 run loaded for fp32 inference) is not needed.
+      const opt = getOpt();
+      for (const [key, cb] of callbacks) {
+        if (state.callbacks[key] !== undefined) cb.loadStateDict(state.callbacks[key] as never);
+      }
+      opt.loadStateDict(state.opt as never);
+    }
   });
   return modelFile;
 }

@@ -14,7 +14,7 @@ import { type MixedPrecisionOptions, toFp16, toFp32 } from '@mantissa/fp16';
 import { crossEntropy, type Module, type Parameter } from '@mantissa/nn';
 import { Adam, flattenModel, type LayerGroup, type OptFunc, OptimWrapper } from '@mantissa/optim';
 import { isTensor, logSoftmax, type Tensor, tensor, tidy, zeros } from '@mantissa/tensor';
-import { loadCheckpoint, saveCheckpoint } from './checkpoint';
+import { loadCheckpoint, saveCheckpoint, statefulCallbacks } from './checkpoint';
 import { LearnerError } from './errors';
 import {
   type BatchLoaderLike,
@@ -349,13 +349,14 @@ export class Learner implements LearnerLike {
 
   /**
    * Saves the model's state dict (`modelPath/name.safetensors`) and, with `withOpt` (default), the
-   * optimizer's state; returns the model file. A failed or interrupted save leaves the previous
+   * optimizer's state and that of every callback with a `stateDict()` (MixedPrecision's loss scaler and
+   * fp32 master weights); returns the model file. A failed or interrupted save leaves the previous
    * checkpoint of that name intact (see the README for the files).
    */
   save(name: string, options: { withOpt?: boolean } = {}): string {
     checkName('Learner.save', name);
     const opt = (options.withOpt ?? true) ? this.opt : null;
-    return saveCheckpoint(this.modelPath, name, this.model, opt);
+    return saveCheckpoint(this.modelPath, name, this.model, opt, statefulCallbacks(this.callbacks));
   }
 
   /**
@@ -373,6 +374,7 @@ export class Learner implements LearnerLike {
         return this.opt!;
       },
       { withOpt: options.withOpt ?? true, strict: options.strict ?? true },
+      statefulCallbacks(this.callbacks),
     );
     return this;
   }
