@@ -9,8 +9,8 @@ import { simpleCnn } from '@mantissa/nn';
 const path = await untarData(URLs.MNIST_SAMPLE); // materialised locally, see DESIGN.md §6
 const data = await ImageDataBunch.fromFolder(path);
 const model = simpleCnn([3, 16, 16, 2]);
-// `.toFp16()` comes with the fp16 issue; until then the example trains in float32.
-const learn = new Learner(data, model, { metrics: [accuracy] });
+// fp16 weights and activations (batch norm and the loss in fp32), fp32 master weights, loss scale 512.
+const learn = new Learner(data, model, { metrics: [accuracy] }).toFp16();
 await learn.fitOneCycle(1);
 // epoch     train_loss  valid_loss  accuracy  time
 // 0         0.1xxxxx    0.1xxxxx    0.96xxxx  00:0x
