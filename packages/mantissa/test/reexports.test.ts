@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import * as autograd from '@mantissa/autograd';
 import * as callbacks from '@mantissa/callbacks';
 import * as data from '@mantissa/data';
+import * as fp16 from '@mantissa/fp16';
 import * as learner from '@mantissa/learner';
 import * as nn from '@mantissa/nn';
 import * as optim from '@mantissa/optim';
@@ -10,7 +11,7 @@ import * as tensor from '@mantissa/tensor';
 import { expect, it, vi } from 'vitest';
 import * as mantissa from '../src/index';
 
-const packages = { tensor, autograd, nn, optim, callbacks, data, learner };
+const packages = { tensor, autograd, nn, optim, callbacks, fp16, data, learner };
 
 it('re-exports every value of every package, the higher-level one where names collide', () => {
   const all = mantissa as Record<string, unknown>;
