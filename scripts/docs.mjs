@@ -52,6 +52,11 @@ function page(dir) {
     .join('\n\n')
     .trim();
   const example = /```ts\n[\s\S]*?```/.exec(readme)?.[0];
+  // The README's relative links are relative to the package folder.
+  const rebased = intro.replace(
+    /\]\((?!https?:|#|\/)([^)]+)\)/g,
+    (_, target) => `](${join('..', 'packages', dir, target)})`,
+  );
   const sections = [...readme.matchAll(/^(##+) (.+)$/gm)].map(
     ([, level, title]) =>
       `${'  '.repeat(level.length - 2)}- [${title}](../packages/${dir}/README.md#${slug(title.replace(/`/g, ''))})`,
@@ -67,7 +72,7 @@ function page(dir) {
 
 # ${pkg.name}
 
-${intro}
+${rebased}
 
 ## Install
 
