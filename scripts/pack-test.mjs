@@ -1,6 +1,6 @@
 // The packaging test: what a user gets from npm, checked outside the workspace.
 //
-//   node scripts/pack-test.mjs [--keep]
+//   node scripts/pack-test.mjs [--keep] [--from-source]
 //
 // 1. builds what is missing (turbo's cache makes this free after `pnpm test`) and the linux-x64 prebuild
 //    of @mantissa/tensor when it is absent or older than the kernel sources;
@@ -11,6 +11,9 @@
 //    the compiler disabled (CC/CXX=false: any compile fails the install) and runs, with only
 //    `@mantissa/tensor` installed, exact float16 arithmetic from ESM and CJS plus a typecheck of both;
 //    then, with only `mantissa` imported, a few fp16 training steps of simpleCnn on random data.
+//
+// Building from source outside the monorepo is checked up to node-gyp's configure step (binding.gyp
+// finds the packed kernel sources); --from-source also compiles and runs it (about a minute more).
 //
 // Each check counts as one test; the counts go to .pack-test-results.json (read by .ci/run) and to the
 // last line printed, "N passed, N failed".
@@ -33,6 +36,7 @@ import { formatMessage } from 'publint/utils';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const keep = process.argv.includes('--keep');
+const fromSource = process.argv.includes('--from-source');
 const results = [];
 const started = Date.now();
 const seconds = (t) => `${((Date.now() - t) / 1000).toFixed(1)} s`;
@@ -269,6 +273,48 @@ check('@mantissa/tensor types resolve from ESM and CJS (tsc, node16 resolution)'
     cwd: tensorApp,
   });
 });
+
+check('@mantissa/tensor source build configures outside the monorepo (node-gyp configure)', () => {
+  const pkgDir = join(tensorApp, 'node_modules', '@mantissa', 'tensor');
+  const gyp = join(root, 'packages', 'tensor', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+  const nodedir = dirname(dirname(process.execPath));
+  run(process.execPath, [gyp, 'configure', `--nodedir=${nodedir}`], { cwd: pkgDir, env: userEnv });
+  const makefile = readFileSync(join(pkgDir, 'build', 'mantissa.target.mk'), 'utf8');
+  const objects = makefile.match(/\$\(obj\)\.target\/\$\(TARGET\)\/kernels\/cpu\/\w+\.o/g) ?? [];
+  const cc = readdirSync(join(pkgDir, 'kernels', 'cpu')).filter((f) => f.endsWith('.cc'));
+  rmSync(join(pkgDir, 'build'), { recursive: true, force: true });
+  if (objects.length !== cc.length)
+    throw new Error(`${objects.length} kernel objects for ${cc.length} kernel sources`);
+  if (!makefile.includes('-I$(srcdir)/kernels/include'))
+    throw new Error('kernels/include is not on the include path');
+  return `${objects.length} kernel sources from the packed kernels/`;
+});
+if (fromSource) {
+  check('@mantissa/tensor built from source outside the monorepo (npm_config_build_from_source)', () => {
+    const dir = join(work, 'source-app');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'package.json'), '{"name":"source-app","private":true,"type":"module"}\n');
+    const env = { ...userEnv, npm_config_build_from_source: 'true' };
+    delete env.CC;
+    delete env.CXX;
+    run(
+      'npm',
+      [
+        'install',
+        '--no-audit',
+        '--no-fund',
+        '--prefer-offline',
+        '--loglevel=error',
+        tarballs['@mantissa/tensor'],
+      ],
+      { cwd: dir, env },
+    );
+    if (!existsSync(join(dir, 'node_modules', '@mantissa', 'tensor', 'build', 'Release', 'mantissa.node'))) {
+      throw new Error('no build/Release/mantissa.node after a source install');
+    }
+    return node(dir, 'tensor.mjs', tensorScript("import { tensor } from '@mantissa/tensor';"));
+  });
+}
 
 console.log('pack test: install every tarball, train through `mantissa`');
 let stackApp;
