@@ -287,6 +287,10 @@ check('@mantissa/tensor source build configures outside the monorepo (node-gyp c
     throw new Error(`${objects.length} kernel objects for ${cc.length} kernel sources`);
   if (!makefile.includes('-I$(srcdir)/kernels/include'))
     throw new Error('kernels/include is not on the include path');
+  // A path that climbs out of the package (the monorepo's ../../kernels) does not exist for a user.
+  const outside = makefile.match(/[^\s]*\.\.\/[^\s]*kernels[^\s]*/g);
+  if (outside)
+    throw new Error(`the build refers to files outside the package: ${outside.slice(0, 3).join(' ')}`);
   return `${objects.length} kernel sources from the packed kernels/`;
 });
 if (fromSource) {
