@@ -349,6 +349,37 @@ console.log('4 steps, train loss ' + losses.at(-1).toFixed(4) + ', valid loss ' 
 `,
   );
 });
+check('mantissa from CommonJS, and its types from ESM and CJS (tsc)', () => {
+  const cjs = node(
+    stackApp,
+    'names.cjs',
+    "const m = require('mantissa');\nconsole.log(['Learner', 'simpleCnn', 'tensor', 'backward', 'SGD', 'DataBunch'].filter((k) => typeof m[k] !== 'function').join(' '));\n",
+  );
+  if (cjs !== '') throw new Error(`missing from require('mantissa'): ${cjs}`);
+  writeFileSync(
+    join(stackApp, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        module: 'node16',
+        moduleResolution: 'node16',
+        strict: true,
+        noEmit: true,
+        skipLibCheck: true,
+        types: [],
+      },
+      include: ['*.mts', '*.cts'],
+    }),
+  );
+  const use = `const data = DataBunch.create(new TensorDataset(randn([8, 3, 16, 16]), zeros([8]).int()), new TensorDataset(randn([4, 3, 16, 16]), zeros([4]).int()), { bs: 4 });
+export const learn: Learner = new Learner(data, simpleCnn([3, 8, 2]), { silent: true }).toFp16({ dtype: 'bfloat16' });
+`;
+  const names = '{ DataBunch, Learner, randn, simpleCnn, TensorDataset, zeros }';
+  writeFileSync(join(stackApp, 'check.mts'), `import ${names} from 'mantissa';\n${use}`);
+  writeFileSync(join(stackApp, 'check.cts'), `import ${names} from 'mantissa';\n${use}`);
+  run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], {
+    cwd: stackApp,
+  });
+});
 
 if (!keep) rmSync(work, { recursive: true, force: true });
 else console.log(`kept ${relative(process.cwd(), work) || work}`);
