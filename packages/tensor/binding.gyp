@@ -6,7 +6,7 @@
         "native/binding.cc",
         "<!@(node scripts/kernel-sources.mjs)"
       ],
-      "include_dirs": ["../../kernels/include"],
+      "include_dirs": ["<!(node scripts/kernels-dir.mjs)/include"],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "defines": ["NAPI_VERSION=8"],
       "cflags_cc": ["-std=c++17", "-O3", "-fno-math-errno", "-Wall", "-Wno-unused-parameter"],

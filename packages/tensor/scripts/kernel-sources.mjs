@@ -2,9 +2,10 @@
 // backend replaces the stub when it is built).
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { kernelsDir, packageRoot } from './kernels-dir.mjs';
 
-const kernels = join('..', '..', 'kernels');
-const cpu = readdirSync(join(kernels, 'cpu'))
+const kernels = kernelsDir();
+const cpu = readdirSync(join(packageRoot, kernels, 'cpu'))
   .filter((f) => f.endsWith('.cc'))
   .sort()
   .map((f) => join(kernels, 'cpu', f));

@@ -5,28 +5,34 @@
 //   node scripts/native.mjs install   build unless an addon already loads (the package's install step)
 //   node scripts/native.mjs build     build when a kernel or binding source is newer than the addon (turbo)
 //   node scripts/native.mjs rebuild   always rebuild
+//   node scripts/native.mjs prebuild  prebuilds/<platform>-<arch>/ with prebuildify (N-API: one binary for
+//                                     every Node >= 20), compiled by the same binding.gyp as every build
+//   node scripts/native.mjs prepack   copy the kernel sources into the package (source builds outside
+//                                     the monorepo); refuse a prebuild older than the sources
+//   node scripts/native.mjs postpack  remove that copy
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { kernelsDir } from './kernels-dir.mjs';
 
 const require = createRequire(import.meta.url);
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const mode = process.argv[2] ?? 'rebuild';
 const env = { ...process.env };
-
-const prefix = dirname(dirname(process.execPath));
-if (!env.npm_config_nodedir && existsSync(join(prefix, 'include', 'node', 'node_api.h'))) {
-  env.npm_config_nodedir = prefix;
-}
-if (!env.npm_config_nodedir) {
-  console.error(
-    `mantissa: node headers not found beside ${process.execPath}; set npm_config_nodedir to a folder ` +
-      'containing include/node/node_api.h (node-gyp would otherwise try to download them).',
-  );
-  process.exit(1);
-}
+const packedKernels = join(root, 'kernels');
+const prebuildDir = join(root, 'prebuilds', `${process.platform}-${process.arch}`);
 
 if (mode === 'install' && env.npm_config_build_from_source !== 'true') {
   try {
@@ -47,8 +53,66 @@ function newestSource(dirs) {
   }
   return newest;
 }
+const sourceDirs = () => [join(root, kernelsDir()), join(root, 'native'), join(root, 'scripts')];
 
-const gyp = require.resolve('node-gyp/bin/node-gyp.js');
+if (mode === 'postpack') {
+  if (existsSync(join(root, '..', '..', 'pnpm-workspace.yaml')))
+    rmSync(packedKernels, { recursive: true, force: true });
+  process.exit(0);
+}
+if (mode === 'prepack') {
+  const source = join(root, kernelsDir());
+  if (source !== packedKernels) {
+    rmSync(packedKernels, { recursive: true, force: true });
+    cpSync(source, packedKernels, { recursive: true });
+  }
+  const prebuilds = existsSync(prebuildDir)
+    ? readdirSync(prebuildDir).filter((f) => f.endsWith('.node'))
+    : [];
+  if (prebuilds.length === 0) {
+    console.warn(
+      `@mantissa/tensor: packing without a prebuild in ${prebuildDir}: installs will compile from source`,
+    );
+  } else {
+    const built = Math.min(...prebuilds.map((f) => statSync(join(prebuildDir, f)).mtimeMs));
+    const sources = Math.max(newestSource(sourceDirs()), statSync(join(root, 'binding.gyp')).mtimeMs);
+    if (built < sources) {
+      console.error(
+        `@mantissa/tensor: the prebuild in ${prebuildDir} is older than the kernel sources; ` +
+          'run `pnpm --filter @mantissa/tensor prebuild` (or delete prebuilds/) before packing',
+      );
+      process.exit(1);
+    }
+  }
+  process.exit(0);
+}
+
+const prefix = dirname(dirname(process.execPath));
+if (!env.npm_config_nodedir && existsSync(join(prefix, 'include', 'node', 'node_api.h'))) {
+  env.npm_config_nodedir = prefix;
+}
+if (!env.npm_config_nodedir) {
+  console.error(
+    `mantissa: node headers not found beside ${process.execPath}; set npm_config_nodedir to a folder ` +
+      'containing include/node/node_api.h (node-gyp would otherwise try to download them).',
+  );
+  process.exit(1);
+}
+
+// node-gyp is a devDependency; an install outside the monorepo uses the one its package manager
+// bundles (npm and pnpm name it in npm_config_node_gyp).
+function findNodeGyp() {
+  try {
+    return require.resolve('node-gyp/bin/node-gyp.js');
+  } catch {
+    if (env.npm_config_node_gyp && existsSync(env.npm_config_node_gyp)) return env.npm_config_node_gyp;
+    console.error(
+      '@mantissa/tensor: node-gyp not found; install it (npm i -g node-gyp) to build from source',
+    );
+    process.exit(1);
+  }
+}
+const gyp = findNodeGyp();
 const nodeGyp = (...args) => {
   const result = spawnSync(process.execPath, [gyp, ...args], { cwd: root, env, stdio: 'inherit' });
   if (result.status !== 0) process.exit(result.status ?? 1);
@@ -61,9 +125,9 @@ if (mode === 'build') {
   // Incremental: make recompiles only what changed; reconfigure when the set of kernel files or
   // binding.gyp changed (the source list is fixed at configure time).
   const addon = join(root, 'build', 'Release', 'mantissa.node');
-  const sources = [join(root, '..', '..', 'kernels'), join(root, 'native'), join(root, 'scripts')];
   const built = existsSync(addon) ? statSync(addon).mtimeMs : 0;
-  if (built > Math.max(newestSource(sources), statSync(join(root, 'binding.gyp')).mtimeMs)) process.exit(0);
+  if (built > Math.max(newestSource(sourceDirs()), statSync(join(root, 'binding.gyp')).mtimeMs))
+    process.exit(0);
   const list = kernelSources();
   const makefile = join(root, 'build', 'Makefile');
   const stale =
@@ -77,5 +141,36 @@ if (mode === 'build') {
   process.exit(0);
 }
 
-nodeGyp('rebuild', '--jobs', 'max');
-writeFileSync(listFile, kernelSources());
+if (mode === 'prebuild') {
+  // prebuildify runs `node-gyp rebuild` through PATH (node_modules/.bin) with the environment of this
+  // process, so any build switch binding.gyp reads (MANTISSA_CUDA, NVCC, ...) reaches it unchanged.
+  process.env.npm_config_nodedir = env.npm_config_nodedir;
+  process.env.JOBS ??= 'max';
+  rmSync(prebuildDir, { recursive: true, force: true });
+  const prebuildify = require('prebuildify');
+  prebuildify(
+    {
+      cwd: root,
+      targets: [process.versions.node],
+      napi: true,
+      strip: true,
+      nodeGyp: gyp.endsWith('.js') ? join(root, 'node_modules', '.bin', 'node-gyp') : gyp,
+    },
+    (err) => {
+      if (err) {
+        console.error(`@mantissa/tensor: prebuildify failed: ${err.message ?? err}`);
+        process.exit(1);
+      }
+      // prebuildify moves the addon out of build/Release; put a copy back so the workspace keeps
+      // loading build/Release (node-gyp-build's first choice) and `build` stays incremental.
+      const [file] = readdirSync(prebuildDir).filter((f) => f.endsWith('.node'));
+      mkdirSync(join(root, 'build', 'Release'), { recursive: true });
+      copyFileSync(join(prebuildDir, file), join(root, 'build', 'Release', 'mantissa.node'));
+      writeFileSync(listFile, kernelSources());
+      console.log(`@mantissa/tensor: ${join('prebuilds', `${process.platform}-${process.arch}`, file)}`);
+    },
+  );
+} else {
+  nodeGyp('rebuild', '--jobs', 'max');
+  writeFileSync(listFile, kernelSources());
+}
