@@ -6,10 +6,11 @@
 //   node scripts/native.mjs build     build when a kernel or binding source is newer than the addon (turbo)
 //   node scripts/native.mjs rebuild   always rebuild
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildCuda, library as cudaLibrary } from './cuda-build.mjs';
 
 const require = createRequire(import.meta.url);
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -59,8 +60,16 @@ const listFile = join(root, 'build', 'kernel-sources.txt');
 
 if (mode === 'build') {
   // Incremental: make recompiles only what changed; reconfigure when the set of kernel files or
-  // binding.gyp changed (the source list is fixed at configure time).
+  // binding.gyp changed (the source list is fixed at configure time). The CUDA library is built by
+  // scripts/cuda-build.mjs outside make, so a rebuilt library forces the relink here.
   const addon = join(root, 'build', 'Release', 'mantissa.node');
+  if (existsSync(join(root, 'build', 'Makefile')) && buildCuda(env).enabled && existsSync(addon)) {
+    // make links obj.target/mantissa.node and copies it to Release/: both go, or it only copies.
+    if (statSync(cudaLibrary).mtimeMs > statSync(addon).mtimeMs) {
+      for (const f of [addon, join(root, 'build', 'Release', 'obj.target', 'mantissa.node')])
+        rmSync(f, { force: true });
+    }
+  }
   const sources = [join(root, '..', '..', 'kernels'), join(root, 'native'), join(root, 'scripts')];
   const built = existsSync(addon) ? statSync(addon).mtimeMs : 0;
   if (built > Math.max(newestSource(sources), statSync(join(root, 'binding.gyp')).mtimeMs)) process.exit(0);

@@ -1,5 +1,5 @@
 import { DTYPES } from './dtype';
-import { DisposedError, KernelError } from './errors';
+import { DisposedError, KernelError, nativeError } from './errors';
 import { native } from './native';
 import type { Tensor } from './tensor';
 
@@ -50,7 +50,7 @@ export function runKernel(name: string, tensors: readonly Tensor[], attrs: reado
     native.run(kernelId(name), desc, tensors.length, attrBuf, attrs.length);
   } catch (e) {
     const err = e as Error & { code?: string };
-    throw new KernelError(name, err.code ?? 'UNKNOWN', err.message);
+    throw nativeError(name, err.code ?? 'UNKNOWN', err.message);
   }
 }
 
