@@ -113,19 +113,25 @@ function compare(mode, cpu, dev) {
 
 export function runParity(mt, device = 'cuda') {
   const results = [];
+  // build(device) returns one tensor or an array of tensors (an in-place op's every output).
   const check = (name, mode, build) => {
-    let cpu;
-    let dev;
+    let cpu = [];
+    let dev = [];
     try {
-      cpu = build('cpu');
-      dev = build(device);
-      const problem = compare(mode, cpu, dev.to('cpu'));
+      cpu = [build('cpu')].flat();
+      dev = [build(device)].flat();
+      let problem = null;
+      for (let i = 0; i < cpu.length && problem === null; i++) {
+        const back = dev[i].to('cpu');
+        problem = compare(mode, cpu[i], back);
+        if (problem !== null && cpu.length > 1) problem = `output ${i}: ${problem}`;
+        back.dispose();
+      }
       results.push({ name, ok: problem === null, detail: problem ?? mode });
     } catch (e) {
       results.push({ name, ok: false, detail: `${e.name}: ${e.message}` });
     } finally {
-      cpu?.dispose?.();
-      dev?.dispose?.();
+      for (const t of [...cpu, ...dev]) t.dispose();
     }
   };
   const src = (dtype, dev, values = SPECIAL, shape = undefined) =>
@@ -265,6 +271,58 @@ export function runParity(mt, device = 'cuda') {
         src(dtype, d, randomValues(1000, 37), [10, 100])[op](0),
       );
     }
+  for (const dtype of [...FLOATS, 'int32']) {
+    check(`argmax ${dtype}`, 'bits', (d) =>
+      src(dtype, d, randomValues(600, 41, 50).map(Math.round), [6, 100]).argmax(1),
+    );
+    check(`argmax ${dtype} specials`, 'bits', (d) => src(dtype, d).argmax());
+  }
+  for (const dtype of FLOATS) {
+    check(`var ${dtype}`, 'rtol:1e-3', (d) => src(dtype, d, randomValues(1000, 43), [10, 100]).var(1));
+    check(`allFinite ${dtype}`, 'bits', (d) => src(dtype, d, randomValues(1000, 47)).allFinite());
+    check(`allFinite ${dtype} with inf`, 'bits', (d) => src(dtype, d).allFinite());
+  }
+  // Fused optimizer steps (in place; the updated parameter and state are compared) and unscale_check.
+  const paramLike = (dtype, d, seed) => src(dtype, d, randomValues(300, seed, 2), [20, 15]);
+  for (const dtype of FLOATS) {
+    for (const state of dtype === 'float32' ? ['float32'] : [dtype, 'float32']) {
+      for (const nesterov of [false, true]) {
+        check(`sgdStep_ ${dtype} state ${state} nesterov ${nesterov}`, 'values', (d) => {
+          const p = paramLike(dtype, d, 51);
+          const g = paramLike(dtype, d, 53);
+          const buf = paramLike(state, d, 57);
+          mt.sgdStep_(p, g, buf, { lr: 0.1, momentum: 0.9, weightDecay: 1e-2, nesterov });
+          g.dispose();
+          return [p, buf];
+        });
+      }
+      for (const decoupledWeightDecay of [false, true]) {
+        check(`adamStep_ ${dtype} state ${state} decoupled ${decoupledWeightDecay}`, 'values', (d) => {
+          const p = paramLike(dtype, d, 61);
+          const g = paramLike(dtype, d, 67);
+          const m = paramLike(state, d, 71);
+          const v = paramLike(state, d, 73).abs();
+          mt.adamStep_(p, g, m, v, { lr: 1e-3, weightDecay: 1e-2, step: 3, decoupledWeightDecay });
+          g.dispose();
+          return [p, m, v];
+        });
+      }
+    }
+    for (const [dst, strided] of [
+      ['float32', false],
+      ['float32', true],
+      [dtype, false],
+    ]) {
+      check(`unscaleAndCheck ${dtype} -> ${dst}${strided ? ' strided' : ''}`, 'values', (d) => {
+        const third = paramLike(dtype, d, 83);
+        const sources = [paramLike(dtype, d, 79), src(dtype, d), strided ? third.transpose(0, 1) : third];
+        const dests = sources.map((t) => mt.zeros(t.shape, { dtype: dst, device: d }));
+        const flags = mt.unscaleAndCheck(sources, dests, 1 / 1024);
+        for (const t of sources) t.dispose();
+        return [mt.tensor(flags, { dtype: 'bool' }), ...dests];
+      });
+    }
+  }
   return results;
 }
 
