@@ -63,7 +63,7 @@ if (mode === 'build') {
   // binding.gyp changed (the source list is fixed at configure time). The CUDA library is built by
   // scripts/cuda-build.mjs outside make, so a rebuilt library forces the relink here.
   const addon = join(root, 'build', 'Release', 'mantissa.node');
-  if (existsSync(join(root, 'build', 'Makefile')) && buildCuda(env).enabled && existsSync(addon)) {
+  if (existsSync(join(root, 'build', 'Makefile')) && (await buildCuda(env)).enabled && existsSync(addon)) {
     // make links obj.target/mantissa.node and copies it to Release/: both go, or it only copies.
     if (statSync(cudaLibrary).mtimeMs > statSync(addon).mtimeMs) {
       for (const f of [addon, join(root, 'build', 'Release', 'obj.target', 'mantissa.node')])

@@ -96,7 +96,8 @@ describe('scripts/cuda-build.mjs', () => {
 
   it('parses MANTISSA_CUDA_ARCHS', async () => {
     const { archs } = await import('../scripts/cuda-build.mjs');
-    expect(archs({})).toEqual(['80']);
+    expect(archs({})).toEqual(['75', '80', '90']);
+    expect(archs({ MANTISSA_CUDA_ARCHS: '80' })).toEqual(['80']);
     expect(archs({ MANTISSA_CUDA_ARCHS: 'sm_90, 75,80,75' })).toEqual(['75', '80', '90']);
     expect(() => archs({ MANTISSA_CUDA_ARCHS: 'ampere' })).toThrow(/compute capabilities/);
   });

@@ -163,7 +163,10 @@ export function runParity(mt, device = 'cuda') {
   for (const dtype of ALL) {
     check(`full ${dtype}`, 'bits', (d) => mt.full([3, 5], 1.0009765625, { dtype, device: d }));
     check(`arange ${dtype}`, 'bits', (d) =>
-      mt.arange(0, 7, 0.75, { dtype: dtype === 'bool' ? 'float32' : dtype, device: d }),
+      mt.arange(0, 7, dtype === 'int32' ? 2 : 0.75, {
+        dtype: dtype === 'bool' ? 'float32' : dtype,
+        device: d,
+      }),
     );
   }
 
@@ -279,8 +282,10 @@ export function runParity(mt, device = 'cuda') {
   }
   for (const dtype of FLOATS) {
     check(`var ${dtype}`, 'rtol:1e-3', (d) => src(dtype, d, randomValues(1000, 43), [10, 100]).var(1));
-    check(`allFinite ${dtype}`, 'bits', (d) => src(dtype, d, randomValues(1000, 47)).allFinite());
-    check(`allFinite ${dtype} with inf`, 'bits', (d) => src(dtype, d).allFinite());
+    // allFinite answers a boolean: wrapped in a tensor to compare like the rest.
+    const finite = (t) => mt.tensor([t.allFinite()]);
+    check(`allFinite ${dtype}`, 'bits', (d) => finite(src(dtype, d, randomValues(1000, 47))));
+    check(`allFinite ${dtype} with inf`, 'bits', (d) => finite(src(dtype, d)));
   }
   // Fused optimizer steps (in place; the updated parameter and state are compared) and unscale_check.
   const paramLike = (dtype, d, seed) => src(dtype, d, randomValues(300, seed, 2), [20, 15]);
