@@ -4,7 +4,9 @@
 
 #include <cuda_runtime.h>
 
+#include <cmath>
 #include <cstdint>
+#include <cstring>
 
 #include "../cpu/kernel.h"
 #include "mantissa/abi.h"
@@ -48,36 +50,105 @@ inline unsigned blocks_for(int64_t n) {
   return unsigned(b < 65536 ? (b > 0 ? b : 1) : 65536);  // grid-stride loops cover the rest
 }
 
+// ---- rounding primitives on the device and on the host. The conversions below are __host__ __device__
+// so that a host-only test (test/cuda-host.test.ts) runs this very code against half.h, without a GPU.
+#define MT_HD __host__ __device__ __forceinline__
+
+MT_HD float fadd_rn(float a, float b) {
+#ifdef __CUDA_ARCH__
+  return __fadd_rn(a, b);
+#else
+  return a + b;
+#endif
+}
+MT_HD float fsub_rn(float a, float b) {
+#ifdef __CUDA_ARCH__
+  return __fsub_rn(a, b);
+#else
+  return a - b;
+#endif
+}
+MT_HD float fmul_rn(float a, float b) {
+#ifdef __CUDA_ARCH__
+  return __fmul_rn(a, b);
+#else
+  return a * b;
+#endif
+}
+MT_HD uint32_t bits_of(float x) {
+#ifdef __CUDA_ARCH__
+  return __float_as_uint(x);
+#else
+  uint32_t u;
+  std::memcpy(&u, &x, 4);
+  return u;
+#endif
+}
+MT_HD float float_of(uint32_t u) {
+#ifdef __CUDA_ARCH__
+  return __uint_as_float(u);
+#else
+  float x;
+  std::memcpy(&x, &u, 4);
+  return x;
+#endif
+}
+MT_HD unsigned long long bits_of(double x) {
+#ifdef __CUDA_ARCH__
+  return static_cast<unsigned long long>(__double_as_longlong(x));
+#else
+  unsigned long long u;
+  std::memcpy(&u, &x, 8);
+  return u;
+#endif
+}
+MT_HD double double_of(unsigned long long u) {
+#ifdef __CUDA_ARCH__
+  return __longlong_as_double(static_cast<long long>(u));
+#else
+  double x;
+  std::memcpy(&x, &u, 8);
+  return x;
+#endif
+}
+MT_HD float narrow_rn(double x) {
+#ifdef __CUDA_ARCH__
+  return __double2float_rn(x);
+#else
+  return float(x);
+#endif
+}
+
 // ---- half conversions: the integer algorithms of kernels/cpu/half.h (dev_ names: ADL would find the host ones), bit for bit (NaN rule included).
 
-__device__ __forceinline__ float dev_half_to_float(f16 x) {
+MT_HD float dev_half_to_float(f16 x) {
   const uint32_t w = uint32_t(x.bits) << 16;
   const uint32_t sign = w & 0x80000000u;
   const uint32_t two_w = w + w;
-  const float normalized = __fmul_rn(__uint_as_float((two_w >> 4) + (0xE0u << 23)), 0x1p-112f);
-  const float subnormal = __fsub_rn(__uint_as_float((two_w >> 17) | (126u << 23)), 0.5f);
-  return __uint_as_float(sign | __float_as_uint(two_w < (1u << 27) ? subnormal : normalized));
+  const float normalized = fmul_rn(float_of((two_w >> 4) + (0xE0u << 23)), 0x1p-112f);
+  const float subnormal = fsub_rn(float_of((two_w >> 17) | (126u << 23)), 0.5f);
+  return float_of(sign | bits_of(two_w < (1u << 27) ? subnormal : normalized));
 }
-__device__ __forceinline__ float dev_half_to_float(bf16 x) {
+MT_HD float dev_half_to_float(bf16 x) {
   const uint32_t u = uint32_t(x.bits) << 16;
-  return __uint_as_float((u & 0x7FFFFFFFu) > 0x7F800000u ? u | 0x00400000u : u);
+  return float_of((u & 0x7FFFFFFFu) > 0x7F800000u ? u | 0x00400000u : u);
 }
-__device__ __forceinline__ bf16 dev_float_to_bf16(float f) {
-  uint32_t u = __float_as_uint(f);
+MT_HD bf16 dev_float_to_bf16(float f) {
+  uint32_t u = bits_of(f);
   if ((u & 0x7FFFFFFFu) > 0x7F800000u) return bf16{uint16_t((u >> 16) | 0x40u)};
   u += 0x7FFFu + ((u >> 16) & 1u);
   return bf16{uint16_t(u >> 16)};
 }
-__device__ __forceinline__ f16 dev_float_to_f16(float f) {
-  const uint32_t u = __float_as_uint(f);
+MT_HD f16 dev_float_to_f16(float f) {
+  const uint32_t u = bits_of(f);
   const uint16_t sign = uint16_t((u >> 16) & 0x8000u);
   const uint32_t a = u & 0x7FFFFFFFu;
   if (a > 0x7F800000u) return f16{uint16_t(sign | 0x7E00u | ((a >> 13) & 0x3FFu))};
   if (a >= 0x477FF000u) return f16{uint16_t(sign | 0x7C00u)};
   if (a < 0x38800000u) {
     // Explicit _rn add: never contracted or flushed, so the FPU rounds to nearest even at 2^-24.
-    const float r = __fadd_rn(__uint_as_float(a), 0.5f);
-    return f16{uint16_t(sign | uint16_t(__float_as_uint(r) - __float_as_uint(0.5f)))};
+    const float r = fadd_rn(float_of(a), 0.5f);
+    return f16{uint16_t(sign | uint16_t(bits_of(r) - bits_of(0.5f)))};
   }
   const uint32_t mant_odd = (a >> 13) & 1u;
   const uint32_t v = a + 0xC8000FFFu + mant_odd;
@@ -94,7 +165,7 @@ struct DevHalf {
   static constexpr uint16_t man_mask = uint16_t((1u << MBITS) - 1);
   static constexpr uint16_t quiet_bit = uint16_t(1u << (MBITS - 1));
 
-  __device__ static double decode(uint16_t h) {
+  __host__ __device__ static double decode(uint16_t h) {
     const bool neg = h >> 15;
     const int e = (h & exp_mask) >> MBITS;
     const uint32_t m = h & man_mask;
@@ -102,14 +173,14 @@ struct DevHalf {
       if (m == 0) return neg ? -CUDART_INF_D_LOCAL() : CUDART_INF_D_LOCAL();
       const unsigned long long b = (static_cast<unsigned long long>(neg) << 63) | (0x7FFull << 52) | (1ull << 51) |
                                    (static_cast<unsigned long long>(m) << (52 - MBITS));
-      return __longlong_as_double(static_cast<long long>(b));
+      return double_of((b));
     }
     const double mag = e == 0 ? ldexp(double(m), emin - MBITS) : ldexp(double(m | (1u << MBITS)), e - bias - MBITS);
     return neg ? -mag : mag;
   }
 
-  __device__ static uint16_t encode(double x) {
-    const unsigned long long b = static_cast<unsigned long long>(__double_as_longlong(x));
+  __host__ __device__ static uint16_t encode(double x) {
+    const unsigned long long b = bits_of(x);
     const uint16_t sign = uint16_t((b >> 63) << 15);
     if (isnan(x)) return uint16_t(sign | exp_mask | quiet_bit | uint16_t((b >> (52 - MBITS)) & man_mask));
     const double a = fabs(x);
@@ -131,27 +202,27 @@ struct DevHalf {
     return uint16_t(sign | uint16_t((e + bias) << MBITS) | (uint16_t(q) & man_mask));
   }
 
-  __device__ static double CUDART_INF_D_LOCAL() { return __longlong_as_double(0x7FF0000000000000ll); }
+  __host__ __device__ static double CUDART_INF_D_LOCAL() { return double_of(0x7FF0000000000000ull); }
 };
 
 // Value conversions through double, as to_double/from_double of half.h.
 template <class T>
-__device__ __forceinline__ double to_double(T x) {
+MT_HD double to_double(T x) {
   if constexpr (std::is_same_v<T, f16>) return DevHalf<5, 10>::decode(x.bits);
   else if constexpr (std::is_same_v<T, bf16>) return DevHalf<8, 7>::decode(x.bits);
   else if constexpr (std::is_same_v<T, bool>) return x ? 1.0 : 0.0;
   else if constexpr (std::is_same_v<T, float>) {
     // The NaN rule (half.h): a GPU's cvt would give its canonical NaN; x86 keeps the payload's top bits.
-    const uint32_t u = __float_as_uint(x);
+    const uint32_t u = bits_of(x);
     if ((u & 0x7FFFFFFFu) > 0x7F800000u)
-      return __longlong_as_double(static_cast<long long>((static_cast<unsigned long long>(u >> 31) << 63) |
+      return double_of(((static_cast<unsigned long long>(u >> 31) << 63) |
                                                          (0xFFFull << 51) |
                                                          (static_cast<unsigned long long>(u & 0x3FFFFFu) << 29)));
     return double(x);
   } else return double(x);
 }
 template <class T>
-__device__ __forceinline__ T from_double(double x) {
+MT_HD T from_double(double x) {
   if constexpr (std::is_same_v<T, f16>) return f16{DevHalf<5, 10>::encode(x)};
   else if constexpr (std::is_same_v<T, bf16>) return bf16{DevHalf<8, 7>::encode(x)};
   else if constexpr (std::is_same_v<T, bool>) return x != 0;
@@ -162,10 +233,10 @@ __device__ __forceinline__ T from_double(double x) {
     return int32_t(x);
   } else if constexpr (std::is_same_v<T, float>) {
     if (isnan(x)) {
-      const unsigned long long b = static_cast<unsigned long long>(__double_as_longlong(x));
-      return __uint_as_float(uint32_t(b >> 63) << 31 | 0x7FC00000u | uint32_t((b >> 29) & 0x3FFFFFu));
+      const unsigned long long b = bits_of(x);
+      return float_of(uint32_t(b >> 63) << 31 | 0x7FC00000u | uint32_t((b >> 29) & 0x3FFFFFu));
     }
-    return __double2float_rn(x);
+    return narrow_rn(x);
   } else {
     return x;
   }
@@ -173,12 +244,12 @@ __device__ __forceinline__ T from_double(double x) {
 
 // Op-math load/store: half types computed in float, rounded once on store.
 template <class T>
-__device__ __forceinline__ typename OpMath<T>::type dload(T x) {
+MT_HD typename OpMath<T>::type dload(T x) {
   if constexpr (std::is_same_v<T, f16> || std::is_same_v<T, bf16>) return dev_half_to_float(x);
   else return x;
 }
 template <class T>
-__device__ __forceinline__ T dstore(typename OpMath<T>::type x) {
+MT_HD T dstore(typename OpMath<T>::type x) {
   if constexpr (std::is_same_v<T, f16>) return dev_float_to_f16(x);
   else if constexpr (std::is_same_v<T, bf16>) return dev_float_to_bf16(x);
   else return x;

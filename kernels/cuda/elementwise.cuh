@@ -52,14 +52,14 @@ __device__ __forceinline__ M minimum_of(M a, M b) {
 }
 
 // exp_f32 of elementwise.h, operation for operation (SLEEF expf_u10 polynomial, fma where it has fma).
-__device__ __forceinline__ float exp_f32(float x) {
+MT_HD float exp_f32(float x) {
   constexpr float kLog2e = 1.44269504088896341f;
   constexpr float kLn2Hi = 0.693145751953125f;
   constexpr float kLn2Lo = 1.428606765330187045e-06f;
   constexpr float kMin = -104.0f, kMax = 89.0f;
   if (x != x) return x + x;
   const float xc = fminf(fmaxf(x, kMin), kMax);
-  const float n = rintf(__fmul_rn(xc, kLog2e));
+  const float n = rintf(fmul_rn(xc, kLog2e));
   float r = fmaf(n, -kLn2Hi, xc);
   r = fmaf(n, -kLn2Lo, r);
   float u = 0.000198527617612853646278381f;
@@ -68,11 +68,11 @@ __device__ __forceinline__ float exp_f32(float x) {
   u = fmaf(u, r, 0.0416664853692054748535156f);
   u = fmaf(u, r, 0.166666671633720397949219f);
   u = fmaf(u, r, 0.5f);
-  const float y = __fadd_rn(1.0f, fmaf(__fmul_rn(r, r), u, r));
+  const float y = fadd_rn(1.0f, fmaf(fmul_rn(r, r), u, r));
   const int32_t k = int32_t(n);
   const int32_t k1 = k >> 1;
-  const float p1 = __uint_as_float(uint32_t(k1 + 127) << 23), p2 = __uint_as_float(uint32_t(k - k1 + 127) << 23);
-  return __fmul_rn(__fmul_rn(y, p1), p2);
+  const float p1 = float_of(uint32_t(k1 + 127) << 23), p2 = float_of(uint32_t(k - k1 + 127) << 23);
+  return fmul_rn(fmul_rn(y, p1), p2);
 }
 
 }  // namespace mt::cuda

@@ -58,7 +58,7 @@ ReduceArgs reduce_args(const mt_tensor& x, const mt_tensor& out, int k) {
 
 template <class Acc, class Op>
 __device__ Acc block_reduce(Acc v, const Op& op) {
-  __shared__ unsigned char raw[kThreads * sizeof(Acc)];
+  __shared__ __align__(16) unsigned char raw[kThreads * sizeof(Acc)];
   Acc* s = reinterpret_cast<Acc*>(raw);
   s[threadIdx.x] = v;
   __syncthreads();

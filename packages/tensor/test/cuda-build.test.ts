@@ -9,9 +9,12 @@ import { describe, expect, it } from 'vitest';
 import {
   ArgumentError,
   backendInfo,
+  DeviceError,
   deviceMemory,
   NotCompiledWithCudaError,
+  runKernel,
   synchronize,
+  Tensor,
   tensor,
   zeros,
 } from '../src/index';
@@ -68,6 +71,26 @@ describe('the CUDA backend without a GPU', () => {
       expect(code).toBe(expected);
     }
     expect(() => native.alloc(16, 64)).toThrow(/device index must be 0..63/);
+  });
+});
+
+describe('device checks before any kernel runs', () => {
+  it('tensors on different devices in one op throw a DeviceError naming both', () => {
+    const a = tensor([1, 2]);
+    // A tensor that claims to live on cuda (its storage is host memory): the op layer (operand.ts) or
+    // the engine must refuse the mix before the binding sees it, so this runs without a GPU.
+    const b = new Tensor(a.storage, a.shape, a.dtype, a.strides, 0, 'cuda');
+    for (const fn of [
+      () => a.add(b),
+      () => b.mul(a),
+      () => a.where(a.gt(0), b),
+      () => runKernel('add', [a, a, b], [0]),
+    ]) {
+      expect(fn).toThrow(DeviceError);
+      expect(fn).toThrow(/expected device (cpu|cuda), got (cuda|cpu)/);
+    }
+    b.dispose();
+    a.dispose();
   });
 });
 
