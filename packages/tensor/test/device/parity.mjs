@@ -170,6 +170,21 @@ export function runParity(mt, device = 'cuda') {
     );
   }
 
+  // Random draws: the same Philox stream on both devices.
+  for (const dtype of FLOATS) {
+    check(`rand ${dtype}`, 'bits', (d) => {
+      mt.manualSeed(7);
+      return mt.rand([1001], { dtype, device: d });
+    });
+    check(`randn ${dtype}`, 'ulps:1', (d) => {
+      mt.manualSeed(11);
+      return mt.randn([1001], { dtype, device: d });
+    });
+    check(`reluBackward ${dtype}`, 'bits', (d) =>
+      mt.reluBackward(src(dtype, d, randomValues(SPECIAL.length, 89)), src(dtype, d)),
+    );
+  }
+
   // Unary.
   const unary = {
     neg: 'bits',
