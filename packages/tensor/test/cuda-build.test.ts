@@ -74,6 +74,64 @@ describe('the CUDA backend without a GPU', () => {
   });
 });
 
+// The kernels kernels/cuda implements so far; every other ops.def entry answers NOT_IMPLEMENTED_ON_DEVICE.
+const CUDA_KERNELS = [
+  'fill',
+  'arange',
+  'rand_uniform',
+  'rand_normal',
+  'cast',
+  'neg',
+  'exp',
+  'log',
+  'sqrt',
+  'rsqrt',
+  'abs',
+  'relu',
+  'sigmoid',
+  'tanh',
+  'clamp',
+  'isfinite',
+  'isnan',
+  'add',
+  'sub',
+  'mul',
+  'div',
+  'pow',
+  'maximum',
+  'minimum',
+  'eq',
+  'ne',
+  'lt',
+  'le',
+  'gt',
+  'ge',
+  'where',
+  'sum',
+  'mean',
+  'max',
+  'min',
+  'argmax',
+  'var',
+  'all_finite',
+  'relu_backward',
+  'sgd_step',
+  'adam_step',
+  'unscale_check',
+];
+
+describe.skipIf(!backendInfo().cuda.compiled)('the CUDA kernel table', () => {
+  it('defines exactly the expected mt_cuda_k_ entry points, each named after an ops.def kernel', () => {
+    const addon = join(root, 'build', 'Release', 'mantissa.node');
+    const nm = spawnSync('nm', [addon], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    if (nm.status !== 0) return; // no binutils, or a prebuilt addon elsewhere
+    const defined = [...nm.stdout.matchAll(/ T mt_cuda_k_(\w+)$/gm)].map((m) => m[1]).sort();
+    const known = native.kernels().map((k) => k.name);
+    expect(defined.filter((n) => !known.includes(n))).toEqual([]);
+    expect(defined).toEqual([...CUDA_KERNELS].sort());
+  });
+});
+
 describe('device checks before any kernel runs', () => {
   it('tensors on different devices in one op throw a DeviceError naming both', () => {
     const a = tensor([1, 2]);
