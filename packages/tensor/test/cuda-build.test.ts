@@ -115,6 +115,8 @@ const CUDA_KERNELS = [
   'var',
   'all_finite',
   'relu_backward',
+  'dropout',
+  'dropout_backward',
   'sgd_step',
   'adam_step',
   'unscale_check',

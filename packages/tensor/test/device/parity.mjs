@@ -180,6 +180,13 @@ export function runParity(mt, device = 'cuda') {
       mt.manualSeed(11);
       return mt.randn([1001], { dtype, device: d });
     });
+    check(`dropout ${dtype}`, 'bits', (d) => {
+      mt.manualSeed(13);
+      const x = src(dtype, d, randomValues(999, 97, 3), [27, 37]).transpose(0, 1);
+      const { output, mask } = mt.dropout(x, 0.3);
+      const grad = mt.dropoutBackward(output, mask, 0.3);
+      return [output, mask, grad];
+    });
     check(`reluBackward ${dtype}`, 'bits', (d) =>
       mt.reluBackward(src(dtype, d, randomValues(SPECIAL.length, 89)), src(dtype, d)),
     );
