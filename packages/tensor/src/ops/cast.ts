@@ -1,7 +1,7 @@
 import { checkDevice, type Device } from '../device';
 import { checkDType, DTYPES, type DType } from '../dtype';
 import { recordOp, runKernel } from '../engine';
-import { ArgumentError, nativeError } from '../errors';
+import { ArgumentError, MantissaError, nativeError } from '../errors';
 import { native } from '../native';
 import { Storage } from '../storage';
 import { Tensor } from '../tensor';
@@ -27,11 +27,13 @@ export function toDevice(x: Tensor, device: Device): Tensor {
   const dense = isContiguous(x) ? x : castTo(x, x.dtype);
   const itemsize = DTYPES[x.dtype].itemsize;
   const bytes = x.numel * itemsize;
-  const out = new Tensor(Storage.allocate(bytes, device), x.shape, x.dtype, undefined, 0, device);
+  let out: Tensor | undefined;
   try {
+    out = new Tensor(Storage.allocate(bytes, device), x.shape, x.dtype, undefined, 0, device);
     native.copyStorage(out.storage.id, 0, dense.storage.id, dense.offset * itemsize, bytes);
   } catch (e) {
-    out.dispose();
+    out?.dispose();
+    if (MantissaError.isInstance(e)) throw e; // out of memory from the allocator
     const err = e as Error & { code?: string };
     throw nativeError('to', err.code ?? 'DEVICE', err.message);
   } finally {
