@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 
+#include "block_reduce.cuh"
 #include "elementwise.cuh"
 
 using namespace mt;
@@ -54,21 +55,6 @@ ReduceArgs reduce_args(const mt_tensor& x, const mt_tensor& out, int k) {
     e.numel *= x.layout.shape[d];
   }
   return a;
-}
-
-template <class Acc, class Op>
-__device__ Acc block_reduce(Acc v, const Op& op) {
-  __shared__ __align__(16) unsigned char raw[kThreads * sizeof(Acc)];
-  Acc* s = reinterpret_cast<Acc*>(raw);
-  s[threadIdx.x] = v;
-  __syncthreads();
-  for (int w = kThreads / 2; w > 0; w >>= 1) {
-    if (int(threadIdx.x) < w) s[threadIdx.x] = op.combine(s[threadIdx.x], s[threadIdx.x + w]);
-    __syncthreads();
-  }
-  const Acc r = s[0];
-  __syncthreads();
-  return r;
 }
 
 // Op: Acc identity(); Acc load(const char* p, int64_t r); Acc combine(Acc, Acc) (associative, and

@@ -117,6 +117,8 @@ const CUDA_KERNELS = [
   'relu_backward',
   'dropout',
   'dropout_backward',
+  'log_softmax',
+  'log_softmax_backward',
   'sgd_step',
   'adam_step',
   'unscale_check',

@@ -187,6 +187,13 @@ export function runParity(mt, device = 'cuda') {
       const grad = mt.dropoutBackward(output, mask, 0.3);
       return [output, mask, grad];
     });
+    for (const dim of [1, 0]) {
+      check(`logSoftmax ${dtype} dim ${dim}`, 'rtol:2e-3', (d) => {
+        const x = src(dtype, d, randomValues(600, 101, 8), [20, 30]);
+        const y = mt.logSoftmax(x, dim);
+        return [y, mt.logSoftmaxBackward(src(dtype, d, randomValues(600, 103, 1), [20, 30]), y, dim)];
+      });
+    }
     check(`reluBackward ${dtype}`, 'bits', (d) =>
       mt.reluBackward(src(dtype, d, randomValues(SPECIAL.length, 89)), src(dtype, d)),
     );
