@@ -44,13 +44,20 @@ mt_status mt_kernel_run(int32_t id, mt_tensor* args, int32_t nargs, const double
   if (k.arity >= 0 && nargs != k.arity)
     return mt::fail(err, MT_ERR_INVALID_ARGUMENT, "%s: expected %d tensor arguments, got %d", k.name, k.arity,
                     nargs);
+  int32_t on_cuda = 0;
   for (int32_t i = 0; i < nargs; ++i) {
     if (args[i].dtype < 0 || args[i].dtype >= MT_NUM_DTYPES)
       return mt::fail(err, MT_ERR_UNSUPPORTED_DTYPE, "%s: argument %d has unknown dtype code %d", k.name, i,
                       args[i].dtype);
-    if (args[i].device != MT_DEVICE_CPU)
-      return mt::fail(err, MT_ERR_DEVICE, "%s: argument %d is not on the cpu", k.name, i);
+    if (args[i].device >= MT_DEVICE_CUDA) ++on_cuda;
+    else if (args[i].device != MT_DEVICE_CPU)
+      return mt::fail(err, MT_ERR_DEVICE, "%s: argument %d has unknown device code %d", k.name, i, args[i].device);
   }
+  // One device per call: the CUDA table (kernels/cuda/registry.cu, or the stub) takes CUDA calls.
+  if (on_cuda == nargs && nargs > 0) return mt_cuda_kernel_run(id, args, nargs, attrs, nattrs, err);
+  if (on_cuda > 0)
+    return mt::fail(err, MT_ERR_DEVICE, "%s: %d of %d tensor arguments are on cuda, the others on the cpu (expected one device)",
+                    k.name, on_cuda, nargs);
   return k.fn(args, nargs, attrs, nattrs, err);
 }
 

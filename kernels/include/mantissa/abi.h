@@ -37,7 +37,8 @@ typedef enum {
   MT_ERR_OUT_OF_MEMORY = 4,
   MT_ERR_NOT_COMPILED_WITH_CUDA = 5,
   MT_ERR_UNKNOWN_KERNEL = 6,
-  MT_ERR_DEVICE = 7
+  MT_ERR_DEVICE = 7,
+  MT_ERR_NOT_IMPLEMENTED_ON_DEVICE = 8
 } mt_status;
 
 /* A strided view of a storage. Strides are in elements, never negative. */
@@ -87,8 +88,32 @@ const char *mt_isa(void);
 int32_t mt_num_threads(void);
 void mt_set_num_threads(int32_t n);
 
-/* CUDA: device count, or a negative status (MT_ERR_NOT_COMPILED_WITH_CUDA) with a reason. */
+/* CUDA: device count, or a negative status (MT_ERR_NOT_COMPILED_WITH_CUDA) with a reason. A count of 0
+ * comes with a reason too (no driver, no device). Built without CUDA, every mt_cuda_* call below answers
+ * MT_ERR_NOT_COMPILED_WITH_CUDA (kernels/cuda/stub.cc).
+ *
+ * Device codes: mt_tensor.device is MT_DEVICE_CPU, or MT_DEVICE_CUDA + N for cuda:N. */
 int32_t mt_cuda_device_count(const char **reason);
+
+/* Device memory, through a caching allocator (size-class pools per device). mt_cuda_alloc frees the
+ * cache and retries once when the device is out of memory, then fails with MT_ERR_OUT_OF_MEMORY.
+ * mt_cuda_free takes the size given to mt_cuda_alloc. */
+mt_status mt_cuda_alloc(int32_t device, size_t bytes, void **out, mt_error *err);
+void mt_cuda_free(int32_t device, void *p, size_t bytes);
+/* Copies run on the device's default stream; copies to the host synchronise it (staged through pinned
+ * host memory), so a host read sees every kernel launched before it. */
+mt_status mt_cuda_copy_to_device(int32_t device, void *dst, const void *src, size_t bytes, mt_error *err);
+mt_status mt_cuda_copy_to_host(int32_t device, void *dst, const void *src, size_t bytes, mt_error *err);
+mt_status mt_cuda_copy_device(int32_t dst_device, void *dst, int32_t src_device, const void *src, size_t bytes,
+                              mt_error *err);
+mt_status mt_cuda_synchronize(int32_t device, mt_error *err);
+/* Per device: bytes held by live allocations, bytes cached for reuse, and their peak. */
+mt_status mt_cuda_memory(int32_t device, size_t *allocated, size_t *cached, size_t *peak, mt_error *err);
+void mt_cuda_empty_cache(void);
+/* Runs kernel `id` (ops.def) on CUDA tensors, all on one device; MT_ERR_NOT_IMPLEMENTED_ON_DEVICE
+ * when the CUDA backend has no such kernel yet. */
+mt_status mt_cuda_kernel_run(int32_t id, mt_tensor *args, int32_t nargs, const double *attrs, int32_t nattrs,
+                             mt_error *err);
 
 #ifdef __cplusplus
 }

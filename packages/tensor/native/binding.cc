@@ -22,6 +22,7 @@ struct Slot {
   void* data = nullptr;
   size_t bytes = 0;
   uint32_t generation = 0;
+  int32_t device = MT_DEVICE_CPU;  // or MT_DEVICE_CUDA + N for cuda:N
 };
 
 std::vector<Slot> slots;
@@ -52,6 +53,8 @@ const char* status_code(mt_status s) {
       return "UNKNOWN_KERNEL";
     case MT_ERR_DEVICE:
       return "DEVICE";
+    case MT_ERR_NOT_IMPLEMENTED_ON_DEVICE:
+      return "NOT_IMPLEMENTED_ON_DEVICE";
   }
   return "UNKNOWN";
 }
@@ -88,18 +91,40 @@ Slot& storage_arg(const Napi::CallbackInfo& info, size_t i, const char* fn) {
   return *s;
 }
 
+[[noreturn]] void throw_status(Napi::Env env, mt_status s, const mt_error& err, const std::string& fallback) {
+  throw_error(env, status_code(s), err.message[0] ? std::string(err.message) : fallback + status_code(s));
+}
+
+void release(const Slot& s) {
+  if (s.device == MT_DEVICE_CPU) mt_free(s.data, s.bytes);
+  else mt_cuda_free(s.device - MT_DEVICE_CUDA, s.data, s.bytes);
+}
+
+// alloc(bytes, cudaIndex?): host memory, or device memory on cuda:cudaIndex.
 Napi::Value Alloc(const Napi::CallbackInfo& info) {
   const double bytes = number_arg(info, 0, "alloc", "the byte count");
   if (!is_count(bytes, 1ull << 46)) throw_error(info.Env(), "INVALID_ARGUMENT", "alloc: byte count must be a non-negative integer below 2^46, got " + num(bytes));
-  void* p = mt_alloc(size_t(bytes));
-  if (p == nullptr) throw_error(info.Env(), "OUT_OF_MEMORY", "alloc: out of memory allocating " + std::to_string(size_t(bytes)) + " bytes");
+  int32_t device = MT_DEVICE_CPU;
+  void* p = nullptr;
+  if (info.Length() > 1 && !info[1].IsUndefined()) {
+    const double index = number_arg(info, 1, "alloc", "a CUDA device index");
+    if (!is_count(index, 63)) throw_error(info.Env(), "INVALID_ARGUMENT", "alloc: CUDA device index must be 0..63, got " + num(index));
+    device = MT_DEVICE_CUDA + int32_t(index);
+    mt_error err;
+    err.message[0] = 0;
+    const mt_status st = mt_cuda_alloc(int32_t(index), size_t(bytes), &p, &err);
+    if (st != MT_OK) throw_status(info.Env(), st, err, "alloc: ");
+  } else {
+    p = mt_alloc(size_t(bytes));
+    if (p == nullptr) throw_error(info.Env(), "OUT_OF_MEMORY", "alloc: out of memory allocating " + std::to_string(size_t(bytes)) + " bytes");
+  }
   uint32_t index;
   if (!free_slots.empty()) {
     index = free_slots.back();
     free_slots.pop_back();
   } else {
     if (slots.size() >= size_t(kIndexSpan)) {
-      mt_free(p, size_t(bytes));
+      release(Slot{p, size_t(bytes), 0, device});
       throw_error(info.Env(), "OUT_OF_MEMORY", "alloc: too many live storages");
     }
     index = uint32_t(slots.size());
@@ -108,8 +133,9 @@ Napi::Value Alloc(const Napi::CallbackInfo& info) {
   Slot& s = slots[index];
   s.data = p;
   s.bytes = size_t(bytes);
+  s.device = device;
   ++live_storages;
-  live_bytes += s.bytes;
+  if (device == MT_DEVICE_CPU) live_bytes += s.bytes;
   return Napi::Number::New(info.Env(), double(index) + double(s.generation) * kIndexSpan);
 }
 
@@ -117,8 +143,8 @@ Napi::Value Free(const Napi::CallbackInfo& info) {
   const double id = number_arg(info, 0, "free", "a storage id");
   Slot* s = lookup(id);
   if (s == nullptr) return Napi::Boolean::New(info.Env(), false);
-  mt_free(s->data, s->bytes);
-  live_bytes -= s->bytes;
+  release(*s);
+  if (s->device == MT_DEVICE_CPU) live_bytes -= s->bytes;
   --live_storages;
   s->data = nullptr;
   s->bytes = 0;
@@ -146,11 +172,54 @@ Napi::Value Copy(const Napi::CallbackInfo& info, bool in) {
     throw_error(info.Env(), "INVALID_ARGUMENT", std::string(fn) + ": range [" + num(offset) + ", +" + std::to_string(bytes) + ") is outside the storage of " + std::to_string(s.bytes) + " bytes");
   char* host = static_cast<char*>(data);
   char* dev = static_cast<char*>(s.data) + size_t(offset);
+  if (s.device != MT_DEVICE_CPU) {
+    // A host read synchronises the device's stream (inside mt_cuda_copy_to_host).
+    mt_error err;
+    err.message[0] = 0;
+    const int32_t index = s.device - MT_DEVICE_CUDA;
+    const mt_status st = in ? mt_cuda_copy_to_device(index, dev, host, host ? bytes : 0, &err)
+                            : mt_cuda_copy_to_host(index, host, dev, host ? bytes : 0, &err);
+    if (st != MT_OK) throw_status(info.Env(), st, err, std::string(fn) + ": ");
+    return info.Env().Undefined();
+  }
   if (bytes > 0 && host != nullptr) {
     if (in) std::memcpy(dev, host, bytes);
     else std::memcpy(host, dev, bytes);
   }
   return info.Env().Undefined();
+}
+
+// copyStorage(dstId, dstByteOffset, srcId, srcByteOffset, bytes): between any two storages (host or
+// device). Device-to-device copies are ordered on the stream; copies to the host synchronise.
+Napi::Value CopyStorage(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Slot& dst = storage_arg(info, 0, "copyStorage");
+  const double dst_off = number_arg(info, 1, "copyStorage", "the destination byte offset");
+  Slot& src = storage_arg(info, 2, "copyStorage");
+  const double src_off = number_arg(info, 3, "copyStorage", "the source byte offset");
+  const double bytes = number_arg(info, 4, "copyStorage", "the byte count");
+  if (!is_count(bytes) || !is_count(dst_off) || !is_count(src_off) || dst_off + bytes > double(dst.bytes) ||
+      src_off + bytes > double(src.bytes))
+    throw_error(env, "INVALID_ARGUMENT", "copyStorage: " + num(bytes) + " bytes at source offset " + num(src_off) +
+                                             " / destination offset " + num(dst_off) + " do not fit storages of " +
+                                             std::to_string(src.bytes) + " and " + std::to_string(dst.bytes) + " bytes");
+  char* d = static_cast<char*>(dst.data) + size_t(dst_off);
+  const char* sp = static_cast<const char*>(src.data) + size_t(src_off);
+  const size_t n = size_t(bytes);
+  mt_error err;
+  err.message[0] = 0;
+  mt_status st = MT_OK;
+  if (dst.device == MT_DEVICE_CPU && src.device == MT_DEVICE_CPU) {
+    if (n > 0) std::memmove(d, sp, n);
+  } else if (dst.device == MT_DEVICE_CPU) {
+    st = mt_cuda_copy_to_host(src.device - MT_DEVICE_CUDA, d, sp, n, &err);
+  } else if (src.device == MT_DEVICE_CPU) {
+    st = mt_cuda_copy_to_device(dst.device - MT_DEVICE_CUDA, d, sp, n, &err);
+  } else {
+    st = mt_cuda_copy_device(dst.device - MT_DEVICE_CUDA, d, src.device - MT_DEVICE_CUDA, sp, n, &err);
+  }
+  if (st != MT_OK) throw_status(env, st, err, "copyStorage: ");
+  return env.Undefined();
 }
 Napi::Value CopyIn(const Napi::CallbackInfo& info) { return Copy(info, true); }
 Napi::Value CopyOut(const Napi::CallbackInfo& info) { return Copy(info, false); }
@@ -209,7 +278,7 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
     mt_tensor& m = tensors[t];
     m.data = s->data;
     m.dtype = int32_t(dtype);
-    m.device = MT_DEVICE_CPU;
+    m.device = s->device;
     m.layout.ndim = int32_t(ndim);
     m.layout.offset = int64_t(offset);
     // nonzero: the element count ignoring size-0 dims. Bounding it (and the reach below) for empty
@@ -265,6 +334,33 @@ Napi::Value Memory(const Napi::CallbackInfo& info) {
 
 Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
   mt_empty_cache();
+  mt_cuda_empty_cache();
+  return info.Env().Undefined();
+}
+
+// cudaMemory(index): the caching allocator's bytes on cuda:index.
+Napi::Value CudaMemory(const Napi::CallbackInfo& info) {
+  const double index = number_arg(info, 0, "cudaMemory", "a CUDA device index");
+  if (!is_count(index, 63)) throw_error(info.Env(), "INVALID_ARGUMENT", "cudaMemory: CUDA device index must be 0..63, got " + num(index));
+  size_t allocated = 0, cached = 0, peak = 0;
+  mt_error err;
+  err.message[0] = 0;
+  const mt_status st = mt_cuda_memory(int32_t(index), &allocated, &cached, &peak, &err);
+  if (st != MT_OK) throw_status(info.Env(), st, err, "cudaMemory: ");
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("allocatedBytes", double(allocated));
+  out.Set("cachedBytes", double(cached));
+  out.Set("peakBytes", double(peak));
+  return out;
+}
+
+Napi::Value Synchronize(const Napi::CallbackInfo& info) {
+  const double index = number_arg(info, 0, "synchronize", "a CUDA device index");
+  if (!is_count(index, 63)) throw_error(info.Env(), "INVALID_ARGUMENT", "synchronize: CUDA device index must be 0..63, got " + num(index));
+  mt_error err;
+  err.message[0] = 0;
+  const mt_status st = mt_cuda_synchronize(int32_t(index), &err);
+  if (st != MT_OK) throw_status(info.Env(), st, err, "synchronize: ");
   return info.Env().Undefined();
 }
 
@@ -286,6 +382,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("memory", Napi::Function::New(env, Memory));
   exports.Set("emptyCache", Napi::Function::New(env, EmptyCache));
+  exports.Set("copyStorage", Napi::Function::New(env, CopyStorage));
+  exports.Set("cudaMemory", Napi::Function::New(env, CudaMemory));
+  exports.Set("synchronize", Napi::Function::New(env, Synchronize));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
   return exports;
 }

@@ -1,5 +1,5 @@
-// Prints the kernel sources for binding.gyp: every kernels/cpu/*.cc plus the CUDA stub (the CUDA
-// backend replaces the stub when it is built).
+// Prints the CPU kernel sources for binding.gyp: every kernels/cpu/*.cc. The CUDA side is either the
+// library built by scripts/cuda-build.mjs or kernels/cuda/stub.cc (binding.gyp chooses).
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { kernelsDir, packageRoot } from './kernels-dir.mjs';
@@ -9,4 +9,4 @@ const cpu = readdirSync(join(packageRoot, kernels, 'cpu'))
   .filter((f) => f.endsWith('.cc'))
   .sort()
   .map((f) => join(kernels, 'cpu', f));
-console.log([...cpu, join(kernels, 'cuda', 'stub.cc')].join(' '));
+console.log(cpu.join(' '));

@@ -25,6 +25,7 @@ import {
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildCuda, library as cudaLibrary } from './cuda-build.mjs';
 import { kernelsDir } from './kernels-dir.mjs';
 
 const require = createRequire(import.meta.url);
@@ -123,8 +124,16 @@ const listFile = join(root, 'build', 'kernel-sources.txt');
 
 if (mode === 'build') {
   // Incremental: make recompiles only what changed; reconfigure when the set of kernel files or
-  // binding.gyp changed (the source list is fixed at configure time).
+  // binding.gyp changed (the source list is fixed at configure time). The CUDA library is built by
+  // scripts/cuda-build.mjs outside make, so a rebuilt library forces the relink here.
   const addon = join(root, 'build', 'Release', 'mantissa.node');
+  if (existsSync(join(root, 'build', 'Makefile')) && (await buildCuda(env)).enabled && existsSync(addon)) {
+    // make links obj.target/mantissa.node and copies it to Release/: both go, or it only copies.
+    if (statSync(cudaLibrary).mtimeMs > statSync(addon).mtimeMs) {
+      for (const f of [addon, join(root, 'build', 'Release', 'obj.target', 'mantissa.node')])
+        rmSync(f, { force: true });
+    }
+  }
   const built = existsSync(addon) ? statSync(addon).mtimeMs : 0;
   if (built > Math.max(newestSource(sourceDirs()), statSync(join(root, 'binding.gyp')).mtimeMs))
     process.exit(0);

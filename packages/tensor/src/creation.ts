@@ -3,7 +3,7 @@ import { checkDType, checkRepresentable, DTYPES, type DType } from './dtype';
 import { runKernel } from './engine';
 import { ArgumentError, DTypeError, ShapeError } from './errors';
 import { native } from './native';
-import { castTo } from './ops/cast';
+import { castTo, toDevice } from './ops/cast';
 import { reserve } from './random';
 import { checkShape, MAX_DIMS, numelOf } from './shape';
 import { Storage } from './storage';
@@ -141,18 +141,21 @@ export function tensor(data: TensorData, opts?: TensorOptions & { shape?: readon
   } else {
     throw new ArgumentError('tensor', 'data', 'numbers, booleans, nested arrays or a typed array', data);
   }
-  const { dtype } = options('tensor', opts, inferred);
+  const { dtype, device } = options('tensor', opts, inferred);
   if (opts?.shape !== undefined) {
     const target = checkShape('tensor', opts.shape);
     if (numelOf(target) !== host.length)
       throw new ShapeError('tensor', `a shape with ${host.length} elements`, target);
     shape = target;
   }
+  // Converted on the host (the reference rounding), then moved: a device sees only the final values.
   const raw = upload(host, hostDType, shape);
-  if (hostDType === dtype) return raw;
-  const out = castTo(raw, dtype);
-  raw.dispose();
-  return out;
+  const typed = hostDType === dtype ? raw : castTo(raw, dtype);
+  if (typed !== raw) raw.dispose();
+  if (device === 'cpu') return typed;
+  const moved = toDevice(typed, device);
+  typed.dispose();
+  return moved;
 }
 
 export function full(shape: readonly number[], value: number | boolean, opts?: TensorOptions): Tensor {

@@ -1,5 +1,5 @@
 import { DTYPES } from './dtype';
-import { DisposedError, KernelError } from './errors';
+import { DeviceError, DisposedError, KernelError, nativeError } from './errors';
 import { native } from './native';
 import type { Tensor } from './tensor';
 
@@ -35,8 +35,11 @@ export function runKernel(name: string, tensors: readonly Tensor[], attrs: reado
     );
   }
   let p = 0;
+  const device = tensors[0]?.device;
   for (const t of tensors) {
     if (t.isDisposed) throw new DisposedError(name);
+    // One device per kernel: the native registry checks too, but this names the devices.
+    if (t.device !== device) throw new DeviceError(name, String(device), t.device);
     desc[p++] = t.storage.id;
     desc[p++] = DTYPES[t.dtype].code;
     desc[p++] = t.shape.length;
@@ -50,7 +53,7 @@ export function runKernel(name: string, tensors: readonly Tensor[], attrs: reado
     native.run(kernelId(name), desc, tensors.length, attrBuf, attrs.length);
   } catch (e) {
     const err = e as Error & { code?: string };
-    throw new KernelError(name, err.code ?? 'UNKNOWN', err.message);
+    throw nativeError(name, err.code ?? 'UNKNOWN', err.message);
   }
 }
 

@@ -115,6 +115,19 @@ export class KernelError extends MantissaError {
   }
 }
 
+/** A device (or the host) ran out of memory, after the cached blocks were freed and the allocation retried. */
+export class OutOfMemoryError extends KernelError {}
+
+/** The kernel exists on the cpu but the CUDA backend does not have it yet. */
+export class NotImplementedOnDeviceError extends KernelError {}
+
+/** @internal The MantissaError for a native status code (`code` from the binding). */
+export function nativeError(op: string, code: string, message: string): KernelError {
+  if (code === 'OUT_OF_MEMORY') return new OutOfMemoryError(op, code, message);
+  if (code === 'NOT_IMPLEMENTED_ON_DEVICE') return new NotImplementedOnDeviceError(op, code, message);
+  return new KernelError(op, code, message);
+}
+
 export function fmt(v: unknown): string {
   if (typeof v === 'string') return v;
   if (Array.isArray(v)) return `[${v.map(fmt).join(', ')}]`;

@@ -30,9 +30,20 @@ export {
   KernelError,
   MantissaError,
   NotCompiledWithCudaError,
+  NotImplementedOnDeviceError,
+  OutOfMemoryError,
   ShapeError,
 } from './errors';
-export { emptyCache, keep, type MemoryInfo, memory, tidy } from './memory';
+export {
+  type DeviceMemoryInfo,
+  deviceMemory,
+  emptyCache,
+  keep,
+  type MemoryInfo,
+  memory,
+  synchronize,
+  tidy,
+} from './memory';
 export {
   type BatchNormBackwardResult,
   type BatchNormOptions,

@@ -1,4 +1,5 @@
-import { ArgumentError } from './errors';
+import { checkDevice, cudaIndex, type Device } from './device';
+import { ArgumentError, nativeError } from './errors';
 import { native } from './native';
 import type { Storage } from './storage';
 import type { Tensor } from './tensor';
@@ -48,9 +49,40 @@ export function memory(): MemoryInfo {
   return { numTensors: liveTensors, numStorages: m.storages, numBytes: m.bytes, cachedBytes: m.cachedBytes };
 }
 
-/** Returns the cached blocks of freed tensors to the system. */
+/** Returns the cached blocks of freed tensors to the system (host and every CUDA device). */
 export function emptyCache(): void {
   native.emptyCache();
+}
+
+export interface DeviceMemoryInfo {
+  /** Bytes held by live tensors on the device (rounded up to the allocator's size classes). */
+  allocatedBytes: number;
+  /** Freed blocks kept for reuse; `emptyCache()` gives them back to the driver. */
+  cachedBytes: number;
+  /** The most `allocatedBytes` has been. */
+  peakBytes: number;
+}
+
+function deviceCall<T>(op: string, device: Device, fn: (index: number) => T): T {
+  const index = cudaIndex(checkDevice(op, device));
+  if (index === undefined)
+    throw new ArgumentError(op, 'device', "a CUDA device ('cuda' or 'cuda:N')", device);
+  try {
+    return fn(index);
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    throw nativeError(op, err.code ?? 'DEVICE', err.message);
+  }
+}
+
+/** The CUDA caching allocator's accounting for one device. */
+export function deviceMemory(device: Device = 'cuda'): DeviceMemoryInfo {
+  return deviceCall('deviceMemory', device, (i) => native.cudaMemory(i));
+}
+
+/** Waits for every kernel launched on the device (reading a tensor's values does this by itself). */
+export function synchronize(device: Device = 'cuda'): void {
+  deviceCall('synchronize', device, (i) => native.synchronize(i));
 }
 
 type Container = Tensor | readonly Container[] | { readonly [k: string]: Container } | unknown;

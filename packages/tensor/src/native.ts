@@ -5,10 +5,21 @@ import { fileURLToPath } from 'node:url';
 
 /** The typed surface of the native addon (packages/tensor/native/binding.cc). */
 export interface NativeBinding {
-  alloc(bytes: number): number;
+  /** Host memory, or device memory on cuda:cudaIndex (through the caching allocator). */
+  alloc(bytes: number, cudaIndex?: number): number;
   free(id: number): boolean;
   copyIn(id: number, byteOffset: number, src: ArrayBufferView): void;
   copyOut(id: number, byteOffset: number, dst: ArrayBufferView): void;
+  /** Between any two storages, host or device; a copy to the host synchronises the device. */
+  copyStorage(
+    dstId: number,
+    dstByteOffset: number,
+    srcId: number,
+    srcByteOffset: number,
+    bytes: number,
+  ): void;
+  cudaMemory(cudaIndex: number): { allocatedBytes: number; cachedBytes: number; peakBytes: number };
+  synchronize(cudaIndex: number): void;
   kernelId(name: string): number;
   kernels(): { name: string; arity: number }[];
   run(kernel: number, desc: Float64Array, ntensors: number, attrs: Float64Array, nattrs: number): void;
@@ -40,6 +51,10 @@ function load(): NativeBinding {
   try {
     return require('node-gyp-build')(root) as NativeBinding;
   } catch (e) {
+    // Without node_modules (e.g. the GPU machine's copy of the tree), the addon built in place still loads.
+    const built = join(root, 'build', 'Release', 'mantissa.node');
+    if ((e as { code?: string }).code === 'MODULE_NOT_FOUND' && existsSync(built))
+      return require(built) as NativeBinding;
     throw new Error(
       `mantissa: the native addon is not built (${(e as Error).message.split('\n')[0]}). ` +
         `Run \`pnpm install\` or \`node scripts/native.mjs rebuild\` in ${root}.`,

@@ -1,4 +1,5 @@
-import { KernelError } from './errors';
+import { cudaIndex, type Device } from './device';
+import { nativeError } from './errors';
 import { native } from './native';
 
 /**
@@ -13,18 +14,20 @@ export class Storage {
   private constructor(
     readonly id: number,
     readonly bytes: number,
+    readonly device: Device,
   ) {}
 
-  static allocate(bytes: number): Storage {
+  static allocate(bytes: number, device: Device = 'cpu'): Storage {
     let id: number;
     try {
-      id = native.alloc(bytes);
+      id = native.alloc(bytes, cudaIndex(device));
     } catch (e) {
-      // Out of memory (or a size the binding refuses): a MantissaError like every other failure.
+      // Out of memory (after the device cache was freed and the allocation retried) or a size the
+      // binding refuses: a MantissaError (OutOfMemoryError, KernelError) like every other failure.
       const err = e as Error & { code?: string };
-      throw new KernelError('alloc', err.code ?? 'OUT_OF_MEMORY', err.message);
+      throw nativeError('alloc', err.code ?? 'OUT_OF_MEMORY', err.message);
     }
-    return new Storage(id, bytes);
+    return new Storage(id, bytes, device);
   }
 
   retain(): void {

@@ -54,7 +54,7 @@ export class Tensor {
   /** @internal A new, uninitialised, contiguous tensor. */
   static empty(shape: readonly number[], dtype: DType, device: Device = 'cpu'): Tensor {
     const bytes = numelOf(shape) * DTYPES[dtype].itemsize;
-    return new Tensor(Storage.allocate(bytes), shape, dtype, contiguousStrides(shape), 0, device);
+    return new Tensor(Storage.allocate(bytes, device), shape, dtype, contiguousStrides(shape), 0, device);
   }
 
   /** Builds a float16/bfloat16 tensor from raw 16-bit patterns. */

@@ -1,8 +1,11 @@
 import { checkDevice, type Device } from '../device';
-import { checkDType, type DType } from '../dtype';
+import { checkDType, DTYPES, type DType } from '../dtype';
 import { recordOp, runKernel } from '../engine';
-import { ArgumentError } from '../errors';
+import { ArgumentError, MantissaError, nativeError } from '../errors';
+import { native } from '../native';
+import { Storage } from '../storage';
 import { Tensor } from '../tensor';
+import { isContiguous } from './views';
 
 /** @internal A contiguous copy of x in `dtype` (exact IEEE rounding to nearest even). */
 export function castTo(x: Tensor, dtype: DType): Tensor {
@@ -12,6 +15,29 @@ export function castTo(x: Tensor, dtype: DType): Tensor {
   } catch (e) {
     out.dispose();
     throw e;
+  }
+  return out;
+}
+
+/**
+ * @internal A contiguous copy of x on `device`, same dtype: a strided source is packed on its own
+ * device first, then the bytes move in one copy (staged through pinned memory for host <-> device).
+ */
+export function toDevice(x: Tensor, device: Device): Tensor {
+  const dense = isContiguous(x) ? x : castTo(x, x.dtype);
+  const itemsize = DTYPES[x.dtype].itemsize;
+  const bytes = x.numel * itemsize;
+  let out: Tensor | undefined;
+  try {
+    out = new Tensor(Storage.allocate(bytes, device), x.shape, x.dtype, undefined, 0, device);
+    native.copyStorage(out.storage.id, 0, dense.storage.id, dense.offset * itemsize, bytes);
+  } catch (e) {
+    out?.dispose();
+    if (MantissaError.isInstance(e)) throw e; // out of memory from the allocator
+    const err = e as Error & { code?: string };
+    throw nativeError('to', err.code ?? 'DEVICE', err.message);
+  } finally {
+    if (dense !== x) dense.dispose();
   }
   return out;
 }
@@ -46,7 +72,19 @@ export function to(x: Tensor, target: DType | Device | { dtype?: DType; device?:
     recordOp('contiguous', [x], [out]);
     return out;
   }
-  const out = castTo(x, dtype);
-  recordOp('cast', [x], [out], { dtype });
+  if (device === x.device) {
+    const out = castTo(x, dtype);
+    recordOp('cast', [x], [out], { dtype });
+    return out;
+  }
+  // A device move, then the cast where it is cheapest to move less: narrow before leaving, widen after
+  // arriving (the rounding is the same on both sides).
+  const narrowing = DTYPES[dtype].itemsize < DTYPES[x.dtype].itemsize;
+  const before = dtype !== x.dtype && narrowing ? castTo(x, dtype) : x;
+  const moved = toDevice(before, device);
+  if (before !== x) before.dispose();
+  const out = moved.dtype === dtype ? moved : castTo(moved, dtype);
+  if (out !== moved) moved.dispose();
+  recordOp('to', [x], [out], { dtype, device });
   return out;
 }

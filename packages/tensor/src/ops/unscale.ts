@@ -32,7 +32,8 @@ export function unscaleAndCheck(
   for (let start = 0; start < sources.length; start += perCall) {
     const src = sources.slice(start, start + perCall);
     const dst = destinations.slice(start, start + perCall);
-    const found = Tensor.empty([src.length], 'int32');
+    // On the sources' device: the flags are read back once per call, not once per tensor.
+    const found = Tensor.empty([src.length], 'int32', src[0]!.device);
     try {
       runInto(op, [...src, ...dst], [found], [invScale]);
       for (const f of found.data()) flags.push(f !== 0);
