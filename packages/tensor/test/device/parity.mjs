@@ -194,6 +194,36 @@ export function runParity(mt, device = 'cuda') {
         return [y, mt.logSoftmaxBackward(src(dtype, d, randomValues(600, 103, 1), [20, 30]), y, dim)];
       });
     }
+    // cross_entropy: odd sizes, batch 1, a transposed (non-contiguous) logits view, ignored rows
+    // (and a batch whose every row is ignored: mean is 0/0 = NaN on both).
+    const lossDtype = dtype === 'float64' ? 'float64' : 'float32';
+    const ceCases = [
+      { n: 7, c: 13, ignore: [2, 5], transposed: false },
+      { n: 1, c: 5, ignore: [], transposed: false },
+      { n: 9, c: 300, ignore: [0], transposed: true },
+      { n: 3, c: 4, ignore: [0, 1, 2], transposed: false },
+    ];
+    for (const { n, c, ignore, transposed } of ceCases) {
+      for (const reduction of ['none', 'mean', 'sum']) {
+        const name = `crossEntropy ${dtype} ${n}x${c}${transposed ? ' transposed' : ''} ${reduction}`;
+        check(name, 'rtol:2e-3', (d) => {
+          const values = randomValues(n * c, 107 + n + c, 6);
+          const x = transposed
+            ? src(dtype, d, values, [c, n]).transpose(0, 1)
+            : src(dtype, d, values, [n, c]);
+          const labels = Array.from({ length: n }, (_, i) => (ignore.includes(i) ? -100 : (i * 7 + 3) % c));
+          const target = mt.tensor(labels, { dtype: 'int32' }).to(d);
+          const loss = mt.crossEntropy(x, target, { reduction });
+          const gradLoss =
+            reduction === 'none'
+              ? src(lossDtype, d, randomValues(n, 109, 2), [n])
+              : src(lossDtype, d, [0.75], []);
+          const grad = mt.crossEntropyBackward(gradLoss, x, target, { reduction });
+          for (const t of [x, target, gradLoss]) t.dispose();
+          return [loss, grad];
+        });
+      }
+    }
     check(`reluBackward ${dtype}`, 'bits', (d) =>
       mt.reluBackward(src(dtype, d, randomValues(SPECIAL.length, 89)), src(dtype, d)),
     );
