@@ -75,6 +75,10 @@ function floatValues(t) {
   return t.dtype === 'int32' || t.dtype === 'bool' ? Array.from(t.data(), Number) : Array.from(t.data());
 }
 
+// A reduction-based kernel's output in a half dtype may round either way when the two devices' sums
+// differ in their last bits: one bfloat16 ulp is up to 2^-7 of the value.
+const sumTol = (dtype) => (dtype === 'bfloat16' ? 'rtol:1e-2' : 'rtol:2e-3');
+
 const ULP_BITS = { float32: 23, float16: 10, bfloat16: 7, float64: 52 };
 
 function compare(mode, cpu, dev) {
@@ -206,7 +210,7 @@ export function runParity(mt, device = 'cuda') {
     for (const { n, c, ignore, transposed } of ceCases) {
       for (const reduction of ['none', 'mean', 'sum']) {
         const name = `crossEntropy ${dtype} ${n}x${c}${transposed ? ' transposed' : ''} ${reduction}`;
-        check(name, 'rtol:2e-3', (d) => {
+        check(name, sumTol(dtype), (d) => {
           const values = randomValues(n * c, 107 + n + c, 6);
           const x = transposed
             ? src(dtype, d, values, [c, n]).transpose(0, 1)
@@ -222,6 +226,62 @@ export function runParity(mt, device = 'cuda') {
           for (const t of [x, target, gradLoss]) t.dispose();
           return [loss, grad];
         });
+      }
+    }
+    // batch_norm: training (batch statistics, running-stat update) and eval, affine or not, a half
+    // input with float32 weight and statistics, (N, C), (N, C, L) and a permuted (N, C, H, W) view.
+    const paramDtype = dtype === 'float64' ? 'float64' : 'float32';
+    const bnCases = [
+      { shape: [5, 3], permuted: false },
+      { shape: [1, 7, 9], permuted: false },
+      { shape: [3, 5, 7, 11], permuted: true },
+    ];
+    for (const { shape, permuted } of bnCases) {
+      const c = shape[1];
+      const numel = shape.reduce((a, b) => a * b, 1);
+      for (const training of [true, false]) {
+        for (const affine of [true, false]) {
+          const name = `batchNorm ${dtype} [${shape}]${permuted ? ' permuted' : ''} ${training ? 'train' : 'eval'}${affine ? ' affine' : ''}`;
+          check(name, sumTol(dtype), (d) => {
+            const values = randomValues(numel, 113 + numel, 3).map((v) => v + 1.5);
+            const x = permuted
+              ? src(dtype, d, values, [shape[0], shape[2], shape[3], c]).permute([0, 3, 1, 2])
+              : src(dtype, d, values, shape);
+            const param = (seed, scale, shift = 0) =>
+              src(
+                paramDtype,
+                d,
+                randomValues(c, seed, scale).map((v) => v + shift),
+                [c],
+              );
+            const weight = affine ? param(127, 1, 1) : null;
+            const bias = affine ? param(131, 1) : null;
+            const runningMean = param(137, 1);
+            const runningVar = param(139, 0.5, 1);
+            const { output, saveMean, saveInvstd } = mt.batchNorm(x, {
+              weight,
+              bias,
+              runningMean,
+              runningVar,
+              training,
+              momentum: 0.1,
+              eps: 1e-5,
+            });
+            const gradOut = src(dtype, d, randomValues(numel, 149, 1), shape);
+            const { gradInput, gradWeight, gradBias } = mt.batchNormBackward(
+              gradOut,
+              x,
+              saveMean,
+              saveInvstd,
+              {
+                weight,
+                training,
+              },
+            );
+            for (const t of [x, weight, bias, gradOut]) t?.dispose();
+            return [output, saveMean, saveInvstd, runningMean, runningVar, gradInput, gradWeight, gradBias];
+          });
+        }
       }
     }
     check(`reluBackward ${dtype}`, 'bits', (d) =>
