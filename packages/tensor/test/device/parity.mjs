@@ -284,6 +284,76 @@ export function runParity(mt, device = 'cuda') {
         }
       }
     }
+    // Pooling: the CUDA kernels add in the CPU's order, so the results are the CPU's values. Odd
+    // planes, batch 1, a transposed input, padding, stride, dilation, ceil mode, NaN and inf in windows.
+    const poolInput = (d, shape, transposed, seed) => {
+      const numel = shape.reduce((a, b) => a * b, 1);
+      const values = randomValues(numel, seed, 5);
+      values[3] = Number.NaN;
+      values[10] = Number.POSITIVE_INFINITY;
+      values[17] = Number.NEGATIVE_INFINITY;
+      if (!transposed) return src(dtype, d, values, shape);
+      return src(dtype, d, values, [shape[0], shape[1], shape[3], shape[2]]).transpose(2, 3);
+    };
+    const poolCases = [
+      { shape: [2, 3, 9, 11], transposed: false, k: 3, opts: { stride: 2, padding: 1 } },
+      { shape: [1, 1, 5, 5], transposed: false, k: 2, opts: {} },
+      {
+        shape: [2, 2, 7, 6],
+        transposed: true,
+        k: [3, 2],
+        opts: { stride: [2, 1], padding: [1, 0], ceilMode: true },
+      },
+    ];
+    for (const [ci, { shape, transposed, k, opts }] of poolCases.entries()) {
+      const tag = `${dtype} case ${ci}`;
+      check(`maxPool2d ${tag}`, 'values', (d) => {
+        const x = poolInput(d, shape, transposed, 151 + ci);
+        const { output, indices } = mt.maxPool2d(x, k, opts);
+        const g = src(dtype, d, randomValues(output.numel, 157, 2), output.shape);
+        const gi = mt.maxPool2dBackward(g, x, indices, k, opts);
+        x.dispose();
+        g.dispose();
+        return [output, indices, gi];
+      });
+      check(`maxPool2d dilated ${tag}`, 'values', (d) => {
+        const x = poolInput(d, shape, transposed, 163 + ci);
+        const o = { ...opts, dilation: 2, padding: 0 };
+        const { output, indices } = mt.maxPool2d(x, 2, o);
+        const g = src(dtype, d, randomValues(output.numel, 167, 2), output.shape);
+        const gi = mt.maxPool2dBackward(g, x, indices, 2, o);
+        x.dispose();
+        g.dispose();
+        return [output, indices, gi];
+      });
+      for (const countIncludePad of [true, false]) {
+        check(`avgPool2d ${tag} includePad ${countIncludePad}`, 'values', (d) => {
+          const x = poolInput(d, shape, transposed, 173 + ci);
+          const o = { ...opts, countIncludePad };
+          const y = mt.avgPool2d(x, k, o);
+          const g = src(dtype, d, randomValues(y.numel, 179, 2), y.shape);
+          const gi = mt.avgPool2dBackward(g, x, k, o);
+          x.dispose();
+          g.dispose();
+          return [y, gi];
+        });
+      }
+      for (const size of [
+        [1, 1],
+        [4, 3],
+        [shape[2] + 2, 5],
+      ]) {
+        check(`adaptiveAvgPool2d ${tag} -> [${size}]`, 'values', (d) => {
+          const x = poolInput(d, shape, transposed, 181 + ci);
+          const y = mt.adaptiveAvgPool2d(x, size);
+          const g = src(dtype, d, randomValues(y.numel, 191, 2), y.shape);
+          const gi = mt.adaptiveAvgPool2dBackward(g, x);
+          x.dispose();
+          g.dispose();
+          return [y, gi];
+        });
+      }
+    }
     check(`reluBackward ${dtype}`, 'bits', (d) =>
       mt.reluBackward(src(dtype, d, randomValues(SPECIAL.length, 89)), src(dtype, d)),
     );
