@@ -122,6 +122,16 @@ const CUDA_KERNELS = [
   'sgd_step',
   'adam_step',
   'unscale_check',
+  'cross_entropy',
+  'cross_entropy_backward',
+  'batch_norm',
+  'batch_norm_backward',
+  'avg_pool2d',
+  'avg_pool2d_backward',
+  'adaptive_avg_pool2d',
+  'adaptive_avg_pool2d_backward',
+  'max_pool2d',
+  'max_pool2d_backward',
 ];
 
 describe.skipIf(!backendInfo().cuda.compiled)('the CUDA kernel table', () => {
