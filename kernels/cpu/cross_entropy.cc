@@ -12,42 +12,16 @@
 #include <cmath>
 #include <vector>
 
-#include "nn.h"
+#include "cross_entropy.h"
 
 namespace mt {
 namespace {
 
-struct Ce {
-  int reduction;
-  int64_t ignore;
-  int64_t n, c, count;
-};
-
 mt_status check_ce(mt_error* err, const char* op, const double* attrs, int32_t nattrs, const mt_tensor& logits,
                    const mt_tensor& target, Ce* ce) {
-  MT_TRY(check_attrs(err, op, nattrs, 2));
-  MT_TRY(check_int_attr(err, op, "reduction", attrs[0], 0, 2));
-  MT_TRY(check_int_attr(err, op, "ignore_index", attrs[1], -2147483648.0, 2147483647.0));
-  MT_TRY(check_float(err, op, "logits", logits));
-  MT_TRY(check_ndim(err, op, "logits", logits, 2));
-  MT_TRY(check_dtype(err, op, "target", target, MT_INT32));
-  const int64_t want[1] = {logits.layout.shape[0]};
-  MT_TRY(check_shape(err, op, "target", target, want, 1));
-  *ce = {int(attrs[0]), int64_t(attrs[1]), logits.layout.shape[0], logits.layout.shape[1], 0};
-  const int32_t* t = base_of<int32_t>(target);
-  for (int64_t i = 0; i < ce->n; ++i) {
-    const int64_t k = t[i * target.layout.strides[0]];
-    if (k == ce->ignore) continue;
-    if (k < 0 || k >= ce->c)
-      return fail(err, MT_ERR_INVALID_ARGUMENT,
-                  "%s: target %lld at index %lld is out of range for %lld classes (expected 0..%lld or ignore_index %lld)",
-                  op, (long long)k, (long long)i, (long long)ce->c, (long long)(ce->c - 1), (long long)ce->ignore);
-    ++ce->count;
-  }
-  return MT_OK;
+  MT_TRY(check_ce_args(err, op, attrs, nattrs, logits, target, ce));
+  return count_targets(err, op, base_of<int32_t>(target), target.layout.strides[0], ce);
 }
-
-int32_t loss_dtype(int32_t logits) { return logits == MT_FLOAT64 ? MT_FLOAT64 : MT_FLOAT32; }
 
 // max and log(sum(exp(x - max))) of row i.
 template <class T, class A>

@@ -19,42 +19,8 @@
 // The state tensors have the parameter's dtype or float32 (fp32 moments for a half parameter).
 #include <cmath>
 
-#include "nn.h"
+#include "optim_args.h"
 #include "strided.h"
-
-namespace {
-
-using namespace mt;
-
-mt_status check_param_and_grad(mt_error* err, const char* op, const mt_tensor& p, const mt_tensor& g) {
-  MT_TRY(check_float(err, op, "param", p));
-  MT_TRY(check_dtype(err, op, "grad", g, p.dtype));
-  return check_shape(err, op, "grad", g, p.layout.shape, p.layout.ndim);
-}
-
-mt_status check_state(mt_error* err, const char* op, const char* name, const mt_tensor& s, const mt_tensor& p) {
-  if (s.dtype != p.dtype && s.dtype != MT_FLOAT32)
-    return fail(err, MT_ERR_UNSUPPORTED_DTYPE, "%s: %s must have the param's dtype or float32, got dtype code %d", op, name,
-                int(s.dtype));
-  return check_shape(err, op, name, s, p.layout.shape, p.layout.ndim);
-}
-
-mt_status check_hyper(mt_error* err, const char* op, const char* name, double v, double lo, double hi) {
-  if (!(v >= lo && v <= hi) || !std::isfinite(v))
-    return fail(err, MT_ERR_INVALID_ARGUMENT, "%s: %s must be in [%g, %g], got %g", op, name, lo, hi, v);
-  return MT_OK;
-}
-
-// Calls fn(T{}, S{}) for the param dtype T and the state dtype S (T itself or float).
-template <class Fn>
-void dispatch_param_state(int32_t param_dtype, int32_t state_dtype, Fn&& fn) {
-  dispatch_float(param_dtype, [&](auto tag) {
-    if (state_dtype == param_dtype) fn(tag, tag);
-    else fn(tag, float{});
-  });
-}
-
-}  // namespace
 
 extern "C" mt_status mt_k_sgd_step(mt_tensor* args, int32_t nargs, const double* attrs, int32_t nattrs,
                                    mt_error* err) {

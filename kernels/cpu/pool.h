@@ -71,6 +71,49 @@ inline mt_status check_scratch_output(mt_error* err, const char* op, const mt_te
 }
 
 // Parallel over the N*C planes; `work` is the cost of one plane, to size the grain.
+// avg_pool2d's attrs: the pool geometry plus count_include_pad (attrs[7]).
+inline mt_status parse_avg(mt_error* err, const char* op, const double* attrs, int32_t nattrs, Pool2d* p,
+                           bool* include_pad) {
+  MT_TRY(check_attrs(err, op, nattrs, 8));
+  MT_TRY(parse_pool(err, op, attrs, false, p));
+  MT_TRY(check_int_attr(err, op, "count_include_pad", attrs[7], 0, 1));
+  *include_pad = attrs[7] != 0;
+  return MT_OK;
+}
+
+// adaptive_avg_pool2d(_backward): `small` is [N, C, OH, OW] of `big`'s N and C, and big's plane is not
+// empty when there is anything to pool.
+inline mt_status check_adaptive(mt_error* err, const char* op, const mt_tensor& small, const char* small_name,
+                                const mt_tensor& big, const char* big_name) {
+  MT_TRY(check_float(err, op, small_name, small));
+  MT_TRY(check_float(err, op, big_name, big));
+  MT_TRY(check_dtype(err, op, small_name, small, big.dtype));
+  MT_TRY(check_ndim(err, op, big_name, big, 4));
+  MT_TRY(check_ndim(err, op, small_name, small, 4));
+  const int64_t want[4] = {big.layout.shape[0], big.layout.shape[1], small.layout.shape[2], small.layout.shape[3]};
+  MT_TRY(check_shape(err, op, small_name, small, want, 4));
+  if ((big.layout.shape[2] == 0 || big.layout.shape[3] == 0) && numel(small.layout) > 0)
+    return fail(err, MT_ERR_SHAPE, "%s: %s has an empty plane [%lld, %lld] (expected non-empty H and W)", op, big_name,
+                (long long)big.layout.shape[2], (long long)big.layout.shape[3]);
+  return MT_OK;
+}
+
+// max_pool2d_backward(grad_output, indices, grad_input): indices shaped as grad_output, grad_input a
+// contiguous [N, C, H, W] of grad_output's dtype.
+inline mt_status check_max_pool_backward(mt_error* err, const char* op, int32_t nattrs, const mt_tensor& g,
+                                         const mt_tensor& idx, const mt_tensor& gi) {
+  MT_TRY(check_attrs(err, op, nattrs, 0));
+  MT_TRY(check_float(err, op, "grad_output", g));
+  MT_TRY(check_ndim(err, op, "grad_output", g, 4));
+  MT_TRY(check_dtype(err, op, "indices", idx, MT_INT32));
+  MT_TRY(check_shape(err, op, "indices", idx, g.layout.shape, 4));
+  MT_TRY(check_dtype(err, op, "grad_input", gi, g.dtype));
+  MT_TRY(check_ndim(err, op, "grad_input", gi, 4));
+  const int64_t want[4] = {g.layout.shape[0], g.layout.shape[1], gi.layout.shape[2], gi.layout.shape[3]};
+  MT_TRY(check_shape(err, op, "grad_input", gi, want, 4));
+  return check_scratch_output(err, op, gi);
+}
+
 template <class Fn>
 inline void for_planes(int64_t n, int64_t c, int64_t work, Fn&& fn) {
   const int64_t grain = std::max<int64_t>(1, (int64_t(1) << 15) / std::max<int64_t>(1, work));

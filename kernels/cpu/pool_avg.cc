@@ -27,31 +27,10 @@ Window avg_window(const Pool2d& p, bool include_pad, int64_t h, int64_t w, int64
   return {h0, h1, w0, w1, include_pad ? padded : (h1 - h0) * (w1 - w0)};
 }
 
-mt_status parse_avg(mt_error* err, const char* op, const double* attrs, int32_t nattrs, Pool2d* p, bool* include_pad) {
-  MT_TRY(check_attrs(err, op, nattrs, 8));
-  MT_TRY(parse_pool(err, op, attrs, false, p));
-  MT_TRY(check_int_attr(err, op, "count_include_pad", attrs[7], 0, 1));
-  *include_pad = attrs[7] != 0;
-  return MT_OK;
-}
 
 int64_t start_index(int64_t o, int64_t out, int64_t in) { return (o * in) / out; }
 int64_t end_index(int64_t o, int64_t out, int64_t in) { return ((o + 1) * in + out - 1) / out; }
 
-mt_status check_adaptive(mt_error* err, const char* op, const mt_tensor& small, const char* small_name,
-                         const mt_tensor& big, const char* big_name) {
-  MT_TRY(check_float(err, op, small_name, small));
-  MT_TRY(check_float(err, op, big_name, big));
-  MT_TRY(check_dtype(err, op, small_name, small, big.dtype));
-  MT_TRY(check_ndim(err, op, big_name, big, 4));
-  MT_TRY(check_ndim(err, op, small_name, small, 4));
-  const int64_t want[4] = {big.layout.shape[0], big.layout.shape[1], small.layout.shape[2], small.layout.shape[3]};
-  MT_TRY(check_shape(err, op, small_name, small, want, 4));
-  if ((big.layout.shape[2] == 0 || big.layout.shape[3] == 0) && numel(small.layout) > 0)
-    return fail(err, MT_ERR_SHAPE, "%s: %s has an empty plane [%lld, %lld] (expected non-empty H and W)", op, big_name,
-                (long long)big.layout.shape[2], (long long)big.layout.shape[3]);
-  return MT_OK;
-}
 
 }  // namespace
 }  // namespace mt

@@ -67,17 +67,8 @@ extern "C" mt_status mt_k_max_pool2d_backward(mt_tensor* args, int32_t, const do
                                               mt_error* err) {
   using namespace mt;
   const char* op = "max_pool2d_backward";
-  MT_TRY(check_attrs(err, op, nattrs, 0));
   const mt_tensor &g = args[0], &idx = args[1], &gi = args[2];
-  MT_TRY(check_float(err, op, "grad_output", g));
-  MT_TRY(check_ndim(err, op, "grad_output", g, 4));
-  MT_TRY(check_dtype(err, op, "indices", idx, MT_INT32));
-  MT_TRY(check_shape(err, op, "indices", idx, g.layout.shape, 4));
-  MT_TRY(check_dtype(err, op, "grad_input", gi, g.dtype));
-  MT_TRY(check_ndim(err, op, "grad_input", gi, 4));
-  const int64_t want[4] = {g.layout.shape[0], g.layout.shape[1], gi.layout.shape[2], gi.layout.shape[3]};
-  MT_TRY(check_shape(err, op, "grad_input", gi, want, 4));
-  MT_TRY(check_scratch_output(err, op, gi));
+  MT_TRY(check_max_pool_backward(err, op, nattrs, g, idx, gi));
   const mt_layout &gl = g.layout, &il = idx.layout, &ol = gi.layout;
   const int64_t oh = gl.shape[2], ow = gl.shape[3], h = ol.shape[2], w = ol.shape[3];
   std::atomic<bool> any_bad{false};

@@ -6,7 +6,7 @@
 // order, so a result is reproducible, and differ from the CPU's sequential sums only by rounding.
 #include <cmath>
 
-#include "../cpu/nn.h"
+#include "../cpu/batch_norm.h"
 #include "block_reduce.cuh"
 #include "elementwise.cuh"
 
@@ -194,11 +194,6 @@ __global__ void batch_norm_backward_kernel(Channels<3> v, BnBackArgs a) {
   }
 }
 
-mt_status check_param(mt_error* err, const char* op, const char* name, const mt_tensor& p, int64_t c) {
-  MT_TRY(check_float(err, op, name, p));
-  const int64_t want[1] = {c};
-  return check_shape(err, op, name, p, want, 1);
-}
 
 unsigned grid_for(int64_t channels) { return unsigned(channels < 65536 ? channels : 65536); }
 
@@ -207,40 +202,13 @@ unsigned grid_for(int64_t channels) { return unsigned(channels < 65536 ? channel
 extern "C" mt_status mt_cuda_k_batch_norm(mt_tensor* args, int32_t nargs, const double* attrs, int32_t nattrs,
                                           mt_error* err) {
   const char* op = "batch_norm";
-  MT_TRY(check_attrs(err, op, nattrs, 6));
-  for (int i : {0, 3, 4, 5}) MT_TRY(check_int_attr(err, op, "flag", attrs[i], 0, 1));
-  const bool training = attrs[0] != 0, has_w = attrs[3] != 0, has_b = attrs[4] != 0, has_r = attrs[5] != 0;
-  const double momentum = attrs[1], eps = attrs[2];
-  if (!(eps >= 0) || !std::isfinite(eps) || !std::isfinite(momentum))
-    return fail(err, MT_ERR_INVALID_ARGUMENT, "%s: eps must be finite and >= 0 and momentum finite, got %g and %g", op,
-                eps, momentum);
-  const int want_args = 4 + has_w + has_b + 2 * has_r;
-  if (nargs != want_args)
-    return fail(err, MT_ERR_INVALID_ARGUMENT, "%s: expected %d tensor arguments, got %d", op, want_args, nargs);
-  int a = 0;
-  const mt_tensor& x = args[a++];
-  const mt_tensor* w = has_w ? &args[a++] : nullptr;
-  const mt_tensor* b = has_b ? &args[a++] : nullptr;
-  const mt_tensor* rm = has_r ? &args[a++] : nullptr;
-  const mt_tensor* rv = has_r ? &args[a++] : nullptr;
-  const mt_tensor &out = args[a], &sm = args[a + 1], &si = args[a + 2];
-  MT_TRY(check_float(err, op, "input", x));
-  if (x.layout.ndim < 2)
-    return fail(err, MT_ERR_SHAPE, "%s: input has %d dims (expected at least 2, (N, C, *))", op, x.layout.ndim);
-  const int64_t c = x.layout.shape[1];
-  if (w) MT_TRY(check_param(err, op, "weight", *w, c));
-  if (b) MT_TRY(check_param(err, op, "bias", *b, c));
-  if (rm) MT_TRY(check_param(err, op, "running_mean", *rm, c));
-  if (rv) MT_TRY(check_param(err, op, "running_var", *rv, c));
-  MT_TRY(check_dtype(err, op, "output", out, x.dtype));
-  MT_TRY(check_shape(err, op, "output", out, x.layout.shape, x.layout.ndim));
-  MT_TRY(check_param(err, op, "save_mean", sm, c));
-  MT_TRY(check_param(err, op, "save_invstd", si, c));
-  const bool batch_stats = training || !has_r;
-  const int64_t count = c == 0 ? 0 : numel(x.layout) / c;
-  if (batch_stats && count < 2 && numel(x.layout) > 0)
-    return fail(err, MT_ERR_SHAPE, "%s: expected more than 1 value per channel when training, got %lld", op,
-                (long long)count);
+  BatchNormArgs p{};
+  MT_TRY(parse_batch_norm(err, op, args, nargs, attrs, nattrs, &p));
+  const mt_tensor &x = *p.x, &out = *p.out, &sm = *p.sm, &si = *p.si;
+  const mt_tensor *w = p.w, *b = p.b, *rm = p.rm, *rv = p.rv;
+  const bool training = p.training, has_r = p.has_r, batch_stats = p.batch_stats;
+  const double momentum = p.momentum, eps = p.eps;
+  const int64_t c = p.c;
   // An empty batch still writes the per-channel outputs (NaN statistics, as the cpu's 0 / 0).
   if (c == 0) return MT_OK;
   const mt_tensor* io[2] = {&x, &out};
@@ -254,28 +222,12 @@ extern "C" mt_status mt_cuda_k_batch_norm(mt_tensor* args, int32_t nargs, const 
 extern "C" mt_status mt_cuda_k_batch_norm_backward(mt_tensor* args, int32_t nargs, const double* attrs, int32_t nattrs,
                                                    mt_error* err) {
   const char* op = "batch_norm_backward";
-  MT_TRY(check_attrs(err, op, nattrs, 2));
-  for (int i : {0, 1}) MT_TRY(check_int_attr(err, op, "flag", attrs[i], 0, 1));
-  const bool training = attrs[0] != 0, has_w = attrs[1] != 0;
-  if (nargs != 7 + has_w)
-    return fail(err, MT_ERR_INVALID_ARGUMENT, "%s: expected %d tensor arguments, got %d", op, 7 + has_w, nargs);
-  int a = 0;
-  const mt_tensor &g = args[a++], &x = args[a++];
-  const mt_tensor* w = has_w ? &args[a++] : nullptr;
-  const mt_tensor &sm = args[a], &si = args[a + 1], &gi = args[a + 2], &gw = args[a + 3], &gb = args[a + 4];
-  MT_TRY(check_float(err, op, "input", x));
-  if (x.layout.ndim < 2)
-    return fail(err, MT_ERR_SHAPE, "%s: input has %d dims (expected at least 2, (N, C, *))", op, x.layout.ndim);
-  MT_TRY(check_dtype(err, op, "grad_output", g, x.dtype));
-  MT_TRY(check_shape(err, op, "grad_output", g, x.layout.shape, x.layout.ndim));
-  MT_TRY(check_dtype(err, op, "grad_input", gi, x.dtype));
-  MT_TRY(check_shape(err, op, "grad_input", gi, x.layout.shape, x.layout.ndim));
-  const int64_t c = x.layout.shape[1];
-  if (w) MT_TRY(check_param(err, op, "weight", *w, c));
-  MT_TRY(check_param(err, op, "save_mean", sm, c));
-  MT_TRY(check_param(err, op, "save_invstd", si, c));
-  MT_TRY(check_param(err, op, "grad_weight", gw, c));
-  MT_TRY(check_param(err, op, "grad_bias", gb, c));
+  BatchNormBackwardArgs p{};
+  MT_TRY(parse_batch_norm_backward(err, op, args, nargs, attrs, nattrs, &p));
+  const mt_tensor &g = *p.g, &x = *p.x, &sm = *p.sm, &si = *p.si, &gi = *p.gi, &gw = *p.gw, &gb = *p.gb;
+  const mt_tensor* w = p.w;
+  const bool training = p.training;
+  const int64_t c = p.c;
   if (c == 0) return MT_OK;
   const mt_tensor* io[3] = {&x, &g, &gi};
   const Channels<3> v = channels_of<3>(io);

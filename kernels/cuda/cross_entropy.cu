@@ -11,7 +11,7 @@
 #include <cmath>
 #include <vector>
 
-#include "../cpu/nn.h"
+#include "../cpu/cross_entropy.h"
 #include "block_reduce.cuh"
 #include "elementwise.cuh"
 
@@ -20,23 +20,9 @@ using namespace mt::cuda;
 
 namespace {
 
-struct Ce {
-  int reduction;
-  int64_t ignore;
-  int64_t n, c, count;
-};
-
 mt_status check_ce(mt_error* err, const char* op, const double* attrs, int32_t nattrs, const mt_tensor& logits,
                    const mt_tensor& target, Ce* ce) {
-  MT_TRY(check_attrs(err, op, nattrs, 2));
-  MT_TRY(check_int_attr(err, op, "reduction", attrs[0], 0, 2));
-  MT_TRY(check_int_attr(err, op, "ignore_index", attrs[1], -2147483648.0, 2147483647.0));
-  MT_TRY(check_float(err, op, "logits", logits));
-  MT_TRY(check_ndim(err, op, "logits", logits, 2));
-  MT_TRY(check_dtype(err, op, "target", target, MT_INT32));
-  const int64_t want[1] = {logits.layout.shape[0]};
-  MT_TRY(check_shape(err, op, "target", target, want, 1));
-  *ce = {int(attrs[0]), int64_t(attrs[1]), logits.layout.shape[0], logits.layout.shape[1], 0};
+  MT_TRY(check_ce_args(err, op, attrs, nattrs, logits, target, ce));
   if (ce->n == 0) return MT_OK;
   const int64_t ts = target.layout.strides[0];
   std::vector<int32_t> t;
@@ -48,19 +34,8 @@ mt_status check_ce(mt_error* err, const char* op, const double* attrs, int32_t n
   const cudaError_t e = cudaMemcpy(t.data(), base_of<int32_t>(target), t.size() * sizeof(int32_t),
                                    cudaMemcpyDeviceToHost);
   if (e != cudaSuccess) return status_of(e, op, err);
-  for (int64_t i = 0; i < ce->n; ++i) {
-    const int64_t k = t[size_t(i * ts)];
-    if (k == ce->ignore) continue;
-    if (k < 0 || k >= ce->c)
-      return fail(err, MT_ERR_INVALID_ARGUMENT,
-                  "%s: target %lld at index %lld is out of range for %lld classes (expected 0..%lld or ignore_index %lld)",
-                  op, (long long)k, (long long)i, (long long)ce->c, (long long)(ce->c - 1), (long long)ce->ignore);
-    ++ce->count;
-  }
-  return MT_OK;
+  return count_targets(err, op, t.data(), ts, ce);
 }
-
-int32_t loss_dtype(int32_t logits) { return logits == MT_FLOAT64 ? MT_FLOAT64 : MT_FLOAT32; }
 
 struct Geom {
   const char* x;  // logits at the view offset

@@ -7,7 +7,7 @@
 // device: the loss scaler reads it once per step.
 #include <cmath>
 
-#include "../cpu/nn.h"
+#include "../cpu/optim_args.h"
 #include "elementwise.cuh"
 
 using namespace mt;
@@ -15,32 +15,6 @@ using namespace mt::cuda;
 
 namespace {
 
-mt_status check_hyper(mt_error* err, const char* op, const char* name, double v, double lo, double hi) {
-  if (!(v >= lo && v <= hi) || !std::isfinite(v))
-    return fail(err, MT_ERR_INVALID_ARGUMENT, "%s: %s must be in [%g, %g], got %g", op, name, lo, hi, v);
-  return MT_OK;
-}
-
-mt_status check_param_and_grad(mt_error* err, const char* op, const mt_tensor& p, const mt_tensor& g) {
-  MT_TRY(check_float(err, op, "param", p));
-  MT_TRY(check_dtype(err, op, "grad", g, p.dtype));
-  return check_shape(err, op, "grad", g, p.layout.shape, p.layout.ndim);
-}
-
-mt_status check_state(mt_error* err, const char* op, const char* name, const mt_tensor& s, const mt_tensor& p) {
-  if (s.dtype != p.dtype && s.dtype != MT_FLOAT32)
-    return fail(err, MT_ERR_UNSUPPORTED_DTYPE, "%s: %s must have the param's dtype or float32, got dtype code %d", op, name,
-                int(s.dtype));
-  return check_shape(err, op, name, s, p.layout.shape, p.layout.ndim);
-}
-
-template <class Fn>
-void dispatch_param_state(int32_t param_dtype, int32_t state_dtype, Fn&& fn) {
-  dispatch_float(param_dtype, [&](auto tag) {
-    if (state_dtype == param_dtype) fn(tag, tag);
-    else fn(tag, float{});
-  });
-}
 
 template <class T>
 using Acc = std::conditional_t<std::is_same_v<T, double>, double, float>;

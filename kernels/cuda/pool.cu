@@ -106,13 +106,6 @@ __global__ void avg_pool_backward_kernel(View4 g, View4 gi, Pool2d p, bool inclu
   }
 }
 
-mt_status parse_avg(mt_error* err, const char* op, const double* attrs, int32_t nattrs, Pool2d* p, bool* include_pad) {
-  MT_TRY(check_attrs(err, op, nattrs, 8));
-  MT_TRY(parse_pool(err, op, attrs, false, p));
-  MT_TRY(check_int_attr(err, op, "count_include_pad", attrs[7], 0, 1));
-  *include_pad = attrs[7] != 0;
-  return MT_OK;
-}
 
 // ---- adaptive_avg_pool2d: window o covers [floor(o*I/O), ceil((o+1)*I/O)).
 
@@ -165,20 +158,6 @@ __global__ void adaptive_backward_kernel(View4 g, View4 gi, int64_t nn, int64_t 
   }
 }
 
-mt_status check_adaptive(mt_error* err, const char* op, const mt_tensor& small, const char* small_name,
-                         const mt_tensor& big, const char* big_name) {
-  MT_TRY(check_float(err, op, small_name, small));
-  MT_TRY(check_float(err, op, big_name, big));
-  MT_TRY(check_dtype(err, op, small_name, small, big.dtype));
-  MT_TRY(check_ndim(err, op, big_name, big, 4));
-  MT_TRY(check_ndim(err, op, small_name, small, 4));
-  const int64_t want[4] = {big.layout.shape[0], big.layout.shape[1], small.layout.shape[2], small.layout.shape[3]};
-  MT_TRY(check_shape(err, op, small_name, small, want, 4));
-  if ((big.layout.shape[2] == 0 || big.layout.shape[3] == 0) && numel(small.layout) > 0)
-    return fail(err, MT_ERR_SHAPE, "%s: %s has an empty plane [%lld, %lld] (expected non-empty H and W)", op, big_name,
-                (long long)big.layout.shape[2], (long long)big.layout.shape[3]);
-  return MT_OK;
-}
 
 // ---- max_pool2d: NaN wins (the last NaN of a window), padding never wins; indices h * W + w.
 
@@ -343,17 +322,8 @@ extern "C" mt_status mt_cuda_k_max_pool2d(mt_tensor* args, int32_t, const double
 extern "C" mt_status mt_cuda_k_max_pool2d_backward(mt_tensor* args, int32_t, const double*, int32_t nattrs,
                                                    mt_error* err) {
   const char* op = "max_pool2d_backward";
-  MT_TRY(check_attrs(err, op, nattrs, 0));
   const mt_tensor &g = args[0], &idx = args[1], &gi = args[2];
-  MT_TRY(check_float(err, op, "grad_output", g));
-  MT_TRY(check_ndim(err, op, "grad_output", g, 4));
-  MT_TRY(check_dtype(err, op, "indices", idx, MT_INT32));
-  MT_TRY(check_shape(err, op, "indices", idx, g.layout.shape, 4));
-  MT_TRY(check_dtype(err, op, "grad_input", gi, g.dtype));
-  MT_TRY(check_ndim(err, op, "grad_input", gi, 4));
-  const int64_t want[4] = {g.layout.shape[0], g.layout.shape[1], gi.layout.shape[2], gi.layout.shape[3]};
-  MT_TRY(check_shape(err, op, "grad_input", gi, want, 4));
-  MT_TRY(check_scratch_output(err, op, gi));
+  MT_TRY(check_max_pool_backward(err, op, nattrs, g, idx, gi));
   const int64_t planes = g.layout.shape[0] * g.layout.shape[1];
   const int64_t oh = g.layout.shape[2], ow = g.layout.shape[3], h = gi.layout.shape[2], w = gi.layout.shape[3];
   const int64_t total = planes * h * w;
