@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The GPU machine's check (../shared/device/README.md), for a session that is lent a GPU: one run does
+# everything issue 7 asks of the device. Prepare here (see scripts/device-bundle.mjs):
+#   cd packages/tensor && MANTISSA_CUDA=1 MANTISSA_CUDA_ARCHS=90 node scripts/native.mjs rebuild && cd ../..
+#   pnpm build && node scripts/device-bundle.mjs
+# then: run(command="bash scripts/device-check.sh", timeout_s=480, carry=[".device"])
+# Results in $OUT (commit the JSON under bench/results/ with the date and the machine):
+#   device-info.json, nvidia-smi.txt   the addon's view of the GPU (cuBLASLt found or not) and the driver's
+#   cuda-parity.json                   every CUDA result against the CPU's (test/device/parity.mjs), with
+#   cuda-parity-own-gemm.json          ... and again with cuBLASLt disabled (our tensor-core GEMM)
+#   seed-<dtype>.txt                   the seed example on cuda in float32, float16 and bfloat16
+#   bench.jsonl                        GEMM 4096/8192, ResNet-style block, seed step at batch 512: ours and
+#                                      PyTorch's on the same GPU in the same run
+#   device-check.log                   everything printed
+set -uo pipefail
+OUT=${OUT:-$PWD/device-out}
+mkdir -p "$OUT"
+exec > >(tee "$OUT/device-check.log") 2>&1
+APP=$PWD/.device/app
+[ -f "$APP/parity.mjs" ] || { echo "no .device/app: run node scripts/device-bundle.mjs and carry .device"; exit 2; }
+
+if ! command -v node >/dev/null 2>&1; then
+  mkdir -p .device/bin
+  python3 -c "import lzma,shutil;shutil.copyfileobj(lzma.open('.device/node.xz'),open('.device/bin/node','wb'))"
+  chmod +x .device/bin/node
+  export PATH=$PWD/.device/bin:$PATH
+fi
+echo "node $(node --version), $(python3 -c 'import torch;print("torch", torch.__version__, torch.version.cuda)')"
+command -v nvidia-smi >/dev/null && nvidia-smi > "$OUT/nvidia-smi.txt" 2>&1
+node -e "
+  const info = require(process.argv[1]).info();
+  require('fs').writeFileSync(process.argv[2], JSON.stringify(info, null, 2));
+  console.log('addon:', JSON.stringify(info));
+  if (!info.cuda.devices) process.exit(3);
+" "$APP/build/Release/mantissa.node" "$OUT/device-info.json" || { echo "no CUDA device visible to the addon"; exit 3; }
+
+failed=0
+step() {  # step <name> <seconds> <command...>: runs it, records failure without stopping the rest
+  local name=$1 limit=$2
+  shift 2
+  local t0=$SECONDS
+  timeout "$limit" "$@"
+  local rc=$?
+  echo "== $name: exit $rc in $((SECONDS - t0)) s"
+  [ $rc -eq 0 ] || failed=$((failed + 1))
+}
+
+step parity 120 node "$APP/parity.mjs" "$OUT/cuda-parity.json"
+MANTISSA_CUBLASLT=0 step parity-own-gemm 120 node "$APP/parity.mjs" "$OUT/cuda-parity-own-gemm.json"
+
+export MANTISSA_DATA=/tmp/mantissa-data
+mkdir -p "$MANTISSA_DATA" && tar xJf .device/mnist_sample.tar.xz -C "$MANTISSA_DATA"
+for dtype in float32 float16 bfloat16; do
+  step "seed $dtype" 90 bash -c "node '$APP/seed.mjs' --device cuda --precision $dtype > '$OUT/seed-$dtype.txt' 2>&1; rc=\$?; cat '$OUT/seed-$dtype.txt'; exit \$rc"
+done
+
+bench() {  # bench <name> <command...>: JSON lines appended to bench.jsonl
+  local name=$1
+  shift
+  step "$name" 90 bash -c "$* | tee -a '$OUT/bench.jsonl'"
+}
+bench "gemm mantissa" node "$APP/gemm.mjs"
+bench "gemm pytorch" python3 packages/tensor/bench/cuda_gemm_torch.py
+bench "conv block mantissa" node "$APP/conv.mjs"
+bench "conv block pytorch" python3 packages/tensor/bench/cuda_conv_torch.py
+bench "seed step mantissa" node "$APP/step.mjs" --batch 512
+bench "seed step pytorch" python3 bench/cuda_step_torch.py --batch 512
+echo "device-check: $failed step(s) failed"
+exit $((failed > 0))
