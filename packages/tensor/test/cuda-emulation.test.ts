@@ -84,6 +84,17 @@ describe.skipIf(info.devices === 0)('cuda (emulated without a GPU)', () => {
     for (const t of [dst, src, host]) t.dispose();
   });
 
+  it('scalar operands follow the tensors to cuda (where with a number)', () => {
+    const c = mt.tensor([true, false, true], { device: 'cuda' });
+    const x = mt.tensor([1, 2, 3], { device: 'cuda' });
+    const out = mt.where(c, x, -1);
+    expect(out.device).toBe('cuda');
+    expect(Array.from(out.data())).toEqual([1, -1, 3]);
+    const both = mt.where(c, 5, 0);
+    expect(Array.from(both.data())).toEqual([5, 0, 5]);
+    for (const t of [c, x, out, both]) t.dispose();
+  });
+
   it('synchronize is a no-op that checks the device', () => {
     expect(() => mt.synchronize('cuda')).not.toThrow();
   });
