@@ -174,7 +174,7 @@ Napi::Value Copy(const Napi::CallbackInfo& info, bool in) {
   char* host = static_cast<char*>(data);
   char* dev = static_cast<char*>(s.data) + size_t(offset);
   if (s.device != MT_DEVICE_CPU) {
-    // A host read synchronises the device's stream (inside mt_cuda_copy_to_host).
+    // A host read synchronises the device's stream (inside the backend's copy_to_host).
     mt_error err;
     err.message[0] = 0;
     const int32_t index = s.device - MT_DEVICE_CUDA;
