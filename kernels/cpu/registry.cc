@@ -2,6 +2,7 @@
 #include <cstring>
 
 #include "kernel.h"
+#include "mantissa/cuda_backend.h"
 #include "parallel.h"
 
 namespace {
@@ -53,8 +54,9 @@ mt_status mt_kernel_run(int32_t id, mt_tensor* args, int32_t nargs, const double
     else if (args[i].device != MT_DEVICE_CPU)
       return mt::fail(err, MT_ERR_DEVICE, "%s: argument %d has unknown device code %d", k.name, i, args[i].device);
   }
-  // One device per call: the CUDA table (kernels/cuda/registry.cu, or the stub) takes CUDA calls.
-  if (on_cuda == nargs && nargs > 0) return mt_cuda_kernel_run(id, args, nargs, attrs, nattrs, err);
+  // One device per call: the CUDA backend (kernels/cuda/registry.cu, the stub, or the host emulation)
+  // takes CUDA calls.
+  if (on_cuda == nargs && nargs > 0) return mt_cuda()->kernel_run(id, args, nargs, attrs, nattrs, err);
   if (on_cuda > 0)
     return mt::fail(err, MT_ERR_DEVICE, "%s: %d of %d tensor arguments are on cuda, the others on the cpu (expected one device)",
                     k.name, on_cuda, nargs);

@@ -87,7 +87,8 @@ export function gradcheck(
     const analytic = tidy(() => {
       const y = enableGrad(() => output(fn, inputs));
       v = projection(y.numel);
-      if (y.requiresGrad) runBackward([y], [tensor(v, { dtype: y.dtype, shape: y.shape })], false);
+      if (y.requiresGrad)
+        runBackward([y], [tensor(v, { dtype: y.dtype, shape: y.shape, device: y.device })], false);
       return wrt.map((i) => {
         const g = inputs[i]!.grad;
         const values =

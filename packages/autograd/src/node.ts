@@ -1,4 +1,4 @@
-import type { DType, Tensor } from '@mantissa/tensor';
+import type { Device, DType, Tensor } from '@mantissa/tensor';
 import { AutogradError } from './errors';
 import type { GradHook } from './meta';
 import { versionOf } from './meta';
@@ -19,6 +19,7 @@ export class GradNode {
   private saved: { inputs: readonly Tensor[]; outputs: readonly Tensor[]; versions: number[] } | null;
   private readonly shapes: (readonly number[])[];
   private readonly dtypes: DType[];
+  private readonly devices: Device[];
 
   /** @internal Created by the op hook. */
   constructor(
@@ -33,6 +34,7 @@ export class GradNode {
   ) {
     this.shapes = inputs.map((t) => t.shape);
     this.dtypes = inputs.map((t) => t.dtype);
+    this.devices = inputs.map((t) => t.device);
     const versions = [...inputs, ...outputs].map(versionOf);
     this.saved = { inputs, outputs, versions };
   }
@@ -59,6 +61,11 @@ export class GradNode {
   /** The dtype of input i (its gradient is cast to it). */
   inputDType(i: number): DType {
     return this.dtypes[i]!;
+  }
+
+  /** The device of input i (a gradient crossing devices goes back to it). */
+  inputDevice(i: number): Device {
+    return this.devices[i]!;
   }
 
   /** Input i as saved by the forward. */

@@ -1,7 +1,8 @@
-import { ArgumentError } from '@mantissa/tensor';
-import { applyTransforms, type Batch, type BatchTransform } from './batch';
+import { ArgumentError, checkDevice, type Device, type Tensor } from '@mantissa/tensor';
+import { applyTransforms, type Batch, type BatchTransform, disposeBatch } from './batch';
 import { type BatchLoader, DataLoader, type DataLoaderOptions } from './dataloader';
 import type { Dataset, LabelInfo } from './dataset';
+import { defaults } from './defaults';
 
 export interface DataBunchOptions {
   /** Batch transforms applied to every batch of both loaders, after each loader's own. */
@@ -14,6 +15,11 @@ export interface DataBunchOptions {
   lossFunc?: string;
   /** Where the data lives (for saving models next to it, as fastai's `path`). */
   path?: string;
+  /**
+   * The device every batch is moved to, before the bunch's transforms (fastai's `device`); a Learner
+   * moves its model there. Default `defaults.device` ('cpu', or the MANTISSA_DEVICE environment variable).
+   */
+  device?: Device;
 }
 
 export interface DataBunchCreateOptions<T> extends DataBunchOptions {
@@ -26,11 +32,15 @@ export interface DataBunchCreateOptions<T> extends DataBunchOptions {
   collate?: DataLoaderOptions<T>['collate'];
 }
 
-/** A DataLoader seen through its DataBunch: the bunch's transforms run on every batch it yields. */
+/**
+ * A DataLoader seen through its DataBunch (fastai's DeviceDataLoader): every batch it yields is moved
+ * to the bunch's device (x and y), then the bunch's transforms run on it there.
+ */
 export class DeviceDataLoader<T = unknown> implements BatchLoader {
   constructor(
     readonly dl: DataLoader<T>,
     private readonly tfms: readonly BatchTransform[],
+    readonly device: Device = 'cpu',
   ) {}
 
   get length(): number {
@@ -44,7 +54,27 @@ export class DeviceDataLoader<T = unknown> implements BatchLoader {
   }
 
   *[Symbol.iterator](): Iterator<Batch> {
-    for (const b of this.dl) yield applyTransforms(b, this.tfms);
+    for (const b of this.dl) yield applyTransforms(toDevice(b, this.device), this.tfms);
+  }
+}
+
+/** The batch on `device`; the tensors it leaves behind are disposed. */
+function toDevice(batch: Batch, device: Device): Batch {
+  if (batch[0].device === device && batch[1].device === device) return batch;
+  const move = (t: Tensor): Tensor => {
+    if (t.device === device) return t;
+    const moved = t.to(device);
+    t.dispose();
+    return moved;
+  };
+  let x: Tensor | null = null;
+  try {
+    x = move(batch[0]);
+    return [x, move(batch[1])];
+  } catch (e) {
+    if (x !== null && x !== batch[0]) x.dispose();
+    disposeBatch(batch);
+    throw e;
   }
 }
 
@@ -60,13 +90,15 @@ export class DataBunch<T = unknown> {
   readonly c: number | undefined;
   readonly lossFunc: string | undefined;
   readonly path: string | undefined;
+  /** Where every batch goes (and a Learner's model). */
+  readonly device: Device;
   private readonly tfms: BatchTransform[];
 
   constructor(trainDl: DataLoader<T>, validDl: DataLoader<T>, options: DataBunchOptions = {}) {
     const op = 'DataBunch';
     if (!(trainDl instanceof DataLoader)) throw new ArgumentError(op, 'trainDl', 'a DataLoader', trainDl);
     if (!(validDl instanceof DataLoader)) throw new ArgumentError(op, 'validDl', 'a DataLoader', validDl);
-    const { transforms = [], classes, c, lossFunc, path } = options;
+    const { transforms = [], classes, c, lossFunc, path, device = defaults.device } = options;
     if (!Array.isArray(transforms) || !transforms.every((t) => typeof t === 'function')) {
       throw new ArgumentError(op, 'transforms', 'an array of functions', transforms);
     }
@@ -76,10 +108,11 @@ export class DataBunch<T = unknown> {
     if (c !== undefined && (!Number.isSafeInteger(c) || c < 1)) {
       throw new ArgumentError(op, 'c', 'a positive integer', c);
     }
+    this.device = checkDevice(op, device);
     const info = trainDl.dataset as LabelInfo;
     this.tfms = [...transforms];
-    this.train = new DeviceDataLoader(trainDl, this.tfms);
-    this.valid = new DeviceDataLoader(validDl, this.tfms);
+    this.train = new DeviceDataLoader(trainDl, this.tfms, this.device);
+    this.valid = new DeviceDataLoader(validDl, this.tfms, this.device);
     this.classes = classes ?? info.classes;
     this.c = c ?? info.c ?? this.classes?.length;
     this.lossFunc = lossFunc ?? info.lossFunc;

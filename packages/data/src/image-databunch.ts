@@ -1,7 +1,7 @@
 import type { Dirent } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join, relative, resolve, sep } from 'node:path';
-import { ArgumentError } from '@mantissa/tensor';
+import { ArgumentError, type Device } from '@mantissa/tensor';
 import type { Batch, BatchTransform } from './batch';
 import { createLoaders, DataBunch } from './databunch';
 import { DataError, reason } from './errors';
@@ -28,6 +28,8 @@ export interface FromFolderOptions {
   classes?: readonly string[];
   /** Batch transforms for both loaders. */
   transforms?: readonly BatchTransform[];
+  /** Where the batches go (default `defaults.device`). */
+  device?: Device;
 }
 
 /** A DataBunch of labelled images (fastai's `ImageDataBunch`). */
@@ -48,7 +50,16 @@ export class ImageDataBunch extends DataBunch<Batch> {
     if (typeof path !== 'string' || path === '') throw new ArgumentError(op, 'path', 'a folder path', path);
     if (typeof options !== 'object' || options === null)
       throw new ArgumentError(op, 'options', 'an object', options);
-    const { bs = 64, valBs = bs, seed, train = 'train', valid = 'valid', classes, transforms } = options;
+    const {
+      bs = 64,
+      valBs = bs,
+      seed,
+      train = 'train',
+      valid = 'valid',
+      classes,
+      transforms,
+      device,
+    } = options;
     const root = resolve(path);
     const st = await stat(root).catch(() => null);
     if (st === null || !st.isDirectory()) {
@@ -104,6 +115,7 @@ export class ImageDataBunch extends DataBunch<Batch> {
       seed,
       transforms,
       path: root,
+      ...(device === undefined ? {} : { device }),
     });
     return new ImageDataBunch(trainDl, validDl, rest);
   }

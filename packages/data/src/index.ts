@@ -8,6 +8,7 @@ export {
 } from './databunch';
 export { type BatchLoader, DataLoader, type DataLoaderOptions } from './dataloader';
 export { type BatchDataset, type Dataset, type LabelInfo, TensorDataset } from './dataset';
+export { defaults } from './defaults';
 export { DataError } from './errors';
 export { type IdxArray, type MnistSplit, mnistSplit, parseIdx } from './idx';
 export { type FromFolderOptions, ImageDataBunch } from './image-databunch';

@@ -389,10 +389,10 @@ function buildPerParam(params: readonly Parameter[], names: Map<Tensor, string>)
     const data = tidy(() => (p.dtype === 'float32' ? p.detach().clone() : p.float()));
     const master = new Parameter(data);
     data.dispose();
-    const masterGrad = keep(zeros(p.shape));
+    const masterGrad = keep(zeros(p.shape, { device: p.device }));
     let modelGrad = p.grad;
     if (modelGrad === null) {
-      modelGrad = zeros(p.shape, { dtype: p.dtype });
+      modelGrad = zeros(p.shape, { dtype: p.dtype, device: p.device });
       p.grad = modelGrad;
     }
     // The slot keeps its own handle: the .grad itself may be replaced (and disposed) by the user.
@@ -432,16 +432,27 @@ function buildFlat(model: Module, params: readonly Parameter[], names: Map<Tenso
     list.push(p);
     byDtype.set(p.dtype, list);
   }
+  // One buffer per group lives on one device: the model's (Module.to moves every parameter together).
+  const device = params[0]!.device;
+  const stray = params.find((p) => p.device !== device);
+  if (stray !== undefined) {
+    throw new Fp16OptionError(
+      'MasterParams',
+      `'${names.get(stray)}'`,
+      `on ${device} like the rest of its group (flat)`,
+      stray.device,
+    );
+  }
   const total = params.reduce((n, p) => n + p.numel, 0);
-  const flatWeights = keep(zeros([total]));
-  const flatGrad = keep(zeros([total]));
+  const flatWeights = keep(zeros([total], { device }));
+  const flatGrad = keep(zeros([total], { device }));
   const slots: Slot[] = [];
   const segments: Segment[] = [];
   let offset = 0;
   for (const [dtype, list] of byDtype) {
     const numel = list.reduce((n, p) => n + p.numel, 0);
-    const weights = keep(zeros([numel], { dtype }));
-    const grads = keep(zeros([numel], { dtype }));
+    const weights = keep(zeros([numel], { dtype, device }));
+    const grads = keep(zeros([numel], { dtype, device }));
     const spans: ParamSpan[] = [];
     let at = 0;
     for (const old of list) {

@@ -13,7 +13,7 @@ import {
 import { type MixedPrecisionOptions, toFp16, toFp32 } from '@mantissa/fp16';
 import { crossEntropy, type Module, type Parameter } from '@mantissa/nn';
 import { Adam, flattenModel, type LayerGroup, type OptFunc, OptimWrapper } from '@mantissa/optim';
-import { isTensor, logSoftmax, type Tensor, tensor, tidy, zeros } from '@mantissa/tensor';
+import { type Device, isTensor, logSoftmax, type Tensor, tensor, tidy, zeros } from '@mantissa/tensor';
 import { loadCheckpoint, saveCheckpoint, statefulCallbacks } from './checkpoint';
 import { LearnerError } from './errors';
 import {
@@ -35,6 +35,8 @@ export interface LearnerData extends DataLike {
   /** Where the data lives: the default `path` of the learner. */
   readonly path?: string;
   readonly classes?: readonly string[];
+  /** Where the batches arrive (a DataBunch's `device`): the learner moves its model there. */
+  readonly device?: Device;
 }
 
 export interface LearnerOptions {
@@ -149,6 +151,10 @@ export class Learner implements LearnerLike {
     checkMetrics(op, metrics);
     // Kept as given (not copied): a DataBunch's methods, e.g. addTransform for fp16, stay reachable.
     this.data = data;
+    // fastai: `self.model = self.model.to(self.data.device)`; a model already there is left alone.
+    if (data.device !== undefined && model.parameters().some((p) => p.device !== data.device)) {
+      model.to(data.device);
+    }
     this.model = model;
     this.metrics = metrics;
     this.lossFunc = o.lossFunc ?? defaultLoss(data.lossFunc);
@@ -265,7 +271,8 @@ export class Learner implements LearnerLike {
 
   /**
    * Predictions and targets over a whole loader (fastai's `get_preds`), in eval mode without
-   * gradients, through the callbacks' `onBatchBegin` and `onLossBegin`. The tensors are the caller's.
+   * gradients, through the callbacks' `onBatchBegin` and `onLossBegin`. The tensors are the caller's,
+   * on the cpu whatever the data's device (as fastai's, detached to the cpu batch by batch).
    */
   getPreds(dsType: DatasetType = 'valid', options: PredsOptions = {}): [preds: Tensor, targets: Tensor] {
     const op = 'Learner.getPreds';
@@ -306,7 +313,8 @@ export class Learner implements LearnerLike {
   /**
    * The prediction for one item (fastai's `predict`): x without its batch axis (e.g. [3, 28, 28]);
    * returns the arg-max class (its name when the data has class names), its index and the
-   * probabilities (the outputs after `activ`).
+   * probabilities (the outputs after `activ`). x moves to the data's device first, as fastai's
+   * `one_item` batch does.
    */
   predict(x: Tensor): Prediction {
     const op = 'Learner.predict';
@@ -316,7 +324,9 @@ export class Learner implements LearnerLike {
     this.model.eval();
     const probs = noGrad(() =>
       tidy(() => {
-        const [xb] = handler.onBatchBegin(x.unsqueeze(0), zeros([1], { dtype: 'int32' }), false);
+        const device = this.data.device ?? x.device;
+        const item = x.device === device ? x.unsqueeze(0) : x.unsqueeze(0).to(device);
+        const [xb] = handler.onBatchBegin(item, zeros([1], { dtype: 'int32', device }), false);
         let out = handler.onLossBegin(this.model.forward(xb));
         if (activ !== null) out = activ(out);
         return Array.from(out.float().data());

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "mantissa/abi.h"
+#include "mantissa/cuda_backend.h"
 
 namespace {
 
@@ -97,7 +98,7 @@ Slot& storage_arg(const Napi::CallbackInfo& info, size_t i, const char* fn) {
 
 void release(const Slot& s) {
   if (s.device == MT_DEVICE_CPU) mt_free(s.data, s.bytes);
-  else mt_cuda_free(s.device - MT_DEVICE_CUDA, s.data, s.bytes);
+  else mt_cuda()->free(s.device - MT_DEVICE_CUDA, s.data, s.bytes);
 }
 
 // alloc(bytes, cudaIndex?): host memory, or device memory on cuda:cudaIndex.
@@ -112,7 +113,7 @@ Napi::Value Alloc(const Napi::CallbackInfo& info) {
     device = MT_DEVICE_CUDA + int32_t(index);
     mt_error err;
     err.message[0] = 0;
-    const mt_status st = mt_cuda_alloc(int32_t(index), size_t(bytes), &p, &err);
+    const mt_status st = mt_cuda()->alloc(int32_t(index), size_t(bytes), &p, &err);
     if (st != MT_OK) throw_status(info.Env(), st, err, "alloc: ");
   } else {
     p = mt_alloc(size_t(bytes));
@@ -173,12 +174,12 @@ Napi::Value Copy(const Napi::CallbackInfo& info, bool in) {
   char* host = static_cast<char*>(data);
   char* dev = static_cast<char*>(s.data) + size_t(offset);
   if (s.device != MT_DEVICE_CPU) {
-    // A host read synchronises the device's stream (inside mt_cuda_copy_to_host).
+    // A host read synchronises the device's stream (inside the backend's copy_to_host).
     mt_error err;
     err.message[0] = 0;
     const int32_t index = s.device - MT_DEVICE_CUDA;
-    const mt_status st = in ? mt_cuda_copy_to_device(index, dev, host, host ? bytes : 0, &err)
-                            : mt_cuda_copy_to_host(index, host, dev, host ? bytes : 0, &err);
+    const mt_status st = in ? mt_cuda()->copy_to_device(index, dev, host, host ? bytes : 0, &err)
+                            : mt_cuda()->copy_to_host(index, host, dev, host ? bytes : 0, &err);
     if (st != MT_OK) throw_status(info.Env(), st, err, std::string(fn) + ": ");
     return info.Env().Undefined();
   }
@@ -212,11 +213,11 @@ Napi::Value CopyStorage(const Napi::CallbackInfo& info) {
   if (dst.device == MT_DEVICE_CPU && src.device == MT_DEVICE_CPU) {
     if (n > 0) std::memmove(d, sp, n);
   } else if (dst.device == MT_DEVICE_CPU) {
-    st = mt_cuda_copy_to_host(src.device - MT_DEVICE_CUDA, d, sp, n, &err);
+    st = mt_cuda()->copy_to_host(src.device - MT_DEVICE_CUDA, d, sp, n, &err);
   } else if (src.device == MT_DEVICE_CPU) {
-    st = mt_cuda_copy_to_device(dst.device - MT_DEVICE_CUDA, d, sp, n, &err);
+    st = mt_cuda()->copy_to_device(dst.device - MT_DEVICE_CUDA, d, sp, n, &err);
   } else {
-    st = mt_cuda_copy_device(dst.device - MT_DEVICE_CUDA, d, src.device - MT_DEVICE_CUDA, sp, n, &err);
+    st = mt_cuda()->copy_device(dst.device - MT_DEVICE_CUDA, d, src.device - MT_DEVICE_CUDA, sp, n, &err);
   }
   if (st != MT_OK) throw_status(env, st, err, "copyStorage: ");
   return env.Undefined();
@@ -315,9 +316,10 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   out.Set("isa", mt_isa());
   out.Set("threads", mt_num_threads());
   const char* reason = nullptr;
-  const int32_t cuda = mt_cuda_device_count(&reason);
+  const int32_t cuda = mt_cuda()->device_count(&reason);
   Napi::Object c = Napi::Object::New(env);
   c.Set("compiled", cuda != -MT_ERR_NOT_COMPILED_WITH_CUDA);
+  c.Set("emulated", mt_cuda()->emulated != 0);
   c.Set("devices", cuda > 0 ? cuda : 0);
   c.Set("reason", reason != nullptr ? Napi::Value(Napi::String::New(env, reason)) : env.Null());
   out.Set("cuda", c);
@@ -334,7 +336,7 @@ Napi::Value Memory(const Napi::CallbackInfo& info) {
 
 Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
   mt_empty_cache();
-  mt_cuda_empty_cache();
+  mt_cuda()->empty_cache();
   return info.Env().Undefined();
 }
 
@@ -345,7 +347,7 @@ Napi::Value CudaMemory(const Napi::CallbackInfo& info) {
   size_t allocated = 0, cached = 0, peak = 0;
   mt_error err;
   err.message[0] = 0;
-  const mt_status st = mt_cuda_memory(int32_t(index), &allocated, &cached, &peak, &err);
+  const mt_status st = mt_cuda()->memory(int32_t(index), &allocated, &cached, &peak, &err);
   if (st != MT_OK) throw_status(info.Env(), st, err, "cudaMemory: ");
   Napi::Object out = Napi::Object::New(info.Env());
   out.Set("allocatedBytes", double(allocated));
@@ -359,7 +361,7 @@ Napi::Value Synchronize(const Napi::CallbackInfo& info) {
   if (!is_count(index, 63)) throw_error(info.Env(), "INVALID_ARGUMENT", "synchronize: CUDA device index must be 0..63, got " + num(index));
   mt_error err;
   err.message[0] = 0;
-  const mt_status st = mt_cuda_synchronize(int32_t(index), &err);
+  const mt_status st = mt_cuda()->synchronize(int32_t(index), &err);
   if (st != MT_OK) throw_status(info.Env(), st, err, "synchronize: ");
   return info.Env().Undefined();
 }

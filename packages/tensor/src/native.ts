@@ -26,7 +26,11 @@ export interface NativeBinding {
   info(): {
     isa: string;
     threads: number;
-    cuda: { compiled: boolean; devices: number; reason: string | null };
+    /**
+     * `emulated`: MANTISSA_CUDA_EMULATE=1 was set and no real device exists, so 'cuda' is one device
+     * emulated on the host (same allocator accounting, CPU kernels): it checks placement, not GPU numbers.
+     */
+    cuda: { compiled: boolean; devices: number; emulated: boolean; reason: string | null };
   };
   memory(): { storages: number; bytes: number; cachedBytes: number };
   emptyCache(): void;

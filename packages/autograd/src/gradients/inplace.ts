@@ -26,8 +26,8 @@ registerGradient('div_', (g, ctx) => {
   ];
 });
 
-// The old values of self are gone: only src gets a gradient.
-registerGradient('copy_', (g) => [null, g]);
+// The old values of self are gone: only src gets a gradient, on src's device (copy_ crosses devices).
+registerGradient('copy_', (g, ctx) => [null, g.device === ctx.inputDevice(1) ? g : g.to(ctx.inputDevice(1))]);
 
 registerGradient('fill_', () => [null]);
 

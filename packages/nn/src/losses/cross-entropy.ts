@@ -65,7 +65,7 @@ export function nllLoss(logProbs: Tensor, target: Tensor, options: ClassLossOpti
       ignoreIndex >= 0 && ignoreIndex < numClasses
         ? tmp(where(tmp(targets.ne(ignoreIndex)), targets, -1))
         : targets;
-    const classes = tmp(arange(0, numClasses, 1, { dtype: 'int32' }));
+    const classes = tmp(arange(0, numClasses, 1, { dtype: 'int32', device: rows.device }));
     const onehot = tmp(classes.eq(tmp(picked.unsqueeze(1))));
     // Negate before selecting: an ignored row is a sum of +0s, +0 as in PyTorch (not -0).
     const perRow = tmp(where(onehot, tmp(rows.neg()), 0)).sum(1);

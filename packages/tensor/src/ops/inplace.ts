@@ -104,7 +104,7 @@ export const mul_ = <T extends Tensor>(self: T, other: Operand): T => binaryInPl
 /** True division in place: an integer self throws (the quotient is float). */
 export const div_ = <T extends Tensor>(self: T, other: Operand): T => binaryInPlace('div', self, other);
 
-/** Copies src into self, broadcasting and casting (exact rounding) to self's dtype. */
+/** Copies src into self, broadcasting and casting (exact rounding) to self's dtype, from any device. */
 export function copy_<T extends Tensor>(self: T, src: Operand): T {
   self.assertLive('copy_');
   src = checkOperand('copy_', 'src', src);
@@ -112,11 +112,15 @@ export function copy_<T extends Tensor>(self: T, src: Operand): T {
   checkBroadcastsTo('copy_', self, src);
   checkWritable('copy_', self);
   checkNoPartialOverlap('copy_', self, src);
-  const view = kernelInput(src, self.shape, src.dtype);
+  // Across devices (as torch's copy_): the source moves to self's device first, so loading host values
+  // into a cuda parameter is one call.
+  const local = src.device === self.device ? src : src.to(self.device);
+  const view = kernelInput(local, self.shape, local.dtype);
   try {
     runKernel('cast', [view, self]);
   } finally {
     view.dispose();
+    if (local !== src) local.dispose();
   }
   recordOp('copy_', [self, src], [self]);
   return self;

@@ -22,7 +22,7 @@ export function where(condition: Tensor, a: Operand, b: Operand): Tensor {
   let shape = condition.shape.slice();
   for (const t of tensors) shape = broadcastShapes('where', shape, t.shape);
   // Scalars become 0-d tensors viewed with stride 0: the kernel takes three tensors.
-  const asTensor = (o: Operand): Tensor => (o instanceof Tensor ? o : full0d(o, dtype));
+  const asTensor = (o: Operand): Tensor => (o instanceof Tensor ? o : full0d(o, dtype, condition.device));
   const ta = asTensor(a);
   const tb = asTensor(b);
   const inputs = [
@@ -48,8 +48,9 @@ export function where(condition: Tensor, a: Operand, b: Operand): Tensor {
   return out;
 }
 
-function full0d(value: number | boolean, dtype: Tensor['dtype']): Tensor {
-  const t = Tensor.empty([], dtype);
+// On the condition's device: a scalar operand must not be the one cpu tensor of a cuda call.
+function full0d(value: number | boolean, dtype: Tensor['dtype'], device: Tensor['device']): Tensor {
+  const t = Tensor.empty([], dtype, device);
   runKernel('fill', [t], [Number(value)]);
   return t;
 }
