@@ -8,7 +8,7 @@
 #   device-info.json, nvidia-smi.txt   the addon's view of the GPU (cuBLASLt found or not) and the driver's
 #   cuda-parity.json                   every CUDA result against the CPU's (test/device/parity.mjs), with
 #   cuda-parity-own-gemm.json          ... and again with cuBLASLt disabled (our tensor-core GEMM)
-#   seed-<dtype>.txt                   the seed example on cuda in float32, float16 and bfloat16
+#   seed-<fp32|fp16|bf16>.txt          the seed example on cuda in each precision
 #   bench.jsonl                        GEMM 4096/8192, ResNet-style block, seed step at batch 512: ours and
 #                                      PyTorch's on the same GPU in the same run
 #   device-check.log                   everything printed
@@ -50,8 +50,8 @@ MANTISSA_CUBLASLT=0 step parity-own-gemm 120 node "$APP/parity.mjs" "$OUT/cuda-p
 
 export MANTISSA_DATA=/tmp/mantissa-data
 mkdir -p "$MANTISSA_DATA" && tar xJf .device/mnist_sample.tar.xz -C "$MANTISSA_DATA"
-for dtype in float32 float16 bfloat16; do
-  step "seed $dtype" 90 bash -c "node '$APP/seed.mjs' --device cuda --precision $dtype > '$OUT/seed-$dtype.txt' 2>&1; rc=\$?; cat '$OUT/seed-$dtype.txt'; exit \$rc"
+for precision in fp32 fp16 bf16; do
+  step "seed $precision" 90 bash -c "node '$APP/seed.mjs' --device cuda --$precision > '$OUT/seed-$precision.txt' 2>&1; rc=\$?; cat '$OUT/seed-$precision.txt'; exit \$rc"
 done
 
 bench() {  # bench <name> <command...>: JSON lines appended to bench.jsonl
