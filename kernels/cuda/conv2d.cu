@@ -21,7 +21,16 @@ __global__ void each_kernel(F f, int64_t total) {
 
 struct DeviceExec {
   int32_t device;
-  mt_status alloc(size_t bytes, void** p, mt_error* err) { return mt_cuda_alloc(device, bytes, p, err); }
+  const char* op;
+  // The allocator's message (out of memory, with the sizes) prefixed with the op.
+  mt_status alloc(size_t bytes, void** p, mt_error* err) {
+    const mt_status st = mt_cuda_alloc(device, bytes, p, err);
+    if (st == MT_OK) return st;
+    char why[sizeof(err->message)];
+    std::memcpy(why, err->message, sizeof why);
+    why[sizeof why - 1] = '\0';
+    return fail(err, st, "%s: workspace of %zu bytes: %s", op, bytes, why);
+  }
   void release(void* p, size_t bytes) { mt_cuda_free(device, p, bytes); }
   template <class F>
   mt_status each(const char* op, int64_t total, const F& f, mt_error* err) {
@@ -70,7 +79,7 @@ extern "C" mt_status mt_cuda_k_conv2d(mt_tensor* args, int32_t nargs, const doub
   const mt_tensor* bias = nullptr;
   if (mt_status st = conv::check_forward(op, args, nargs, attrs, nattrs, &g, &bias, err)) return st;
   const mt_tensor &x = args[0], &w = args[1], &y = args[nargs - 1];
-  DeviceExec ex{y.device - MT_DEVICE_CUDA};
+  DeviceExec ex{y.device - MT_DEVICE_CUDA, op};
   mt_status st = MT_OK;
   dispatch(y.dtype, [&](auto tag) {
     using T = decltype(tag);
@@ -87,7 +96,7 @@ extern "C" mt_status mt_cuda_k_conv2d_backward_input(mt_tensor* args, int32_t na
   conv::Geometry g;
   if (mt_status st = conv::check_backward_input(op, args, nargs, attrs, nattrs, &g, err)) return st;
   const mt_tensor &gy = args[0], &w = args[1], &dx = args[2];
-  DeviceExec ex{dx.device - MT_DEVICE_CUDA};
+  DeviceExec ex{dx.device - MT_DEVICE_CUDA, op};
   mt_status st = MT_OK;
   dispatch(dx.dtype, [&](auto tag) {
     using T = decltype(tag);
@@ -102,7 +111,7 @@ extern "C" mt_status mt_cuda_k_conv2d_backward_weight(mt_tensor* args, int32_t n
   conv::Geometry g;
   if (mt_status st = conv::check_backward_weight(op, args, nargs, attrs, nattrs, &g, err)) return st;
   const mt_tensor &gy = args[0], &x = args[1], &dw = args[2];
-  DeviceExec ex{dw.device - MT_DEVICE_CUDA};
+  DeviceExec ex{dw.device - MT_DEVICE_CUDA, op};
   mt_status st = MT_OK;
   dispatch(dw.dtype, [&](auto tag) {
     using T = decltype(tag);
