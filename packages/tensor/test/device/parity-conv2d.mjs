@@ -5,6 +5,7 @@
 // 1x1 (read in place and through im2col), non-square, one output position, batch 1, an empty batch;
 // permuted (NHWC, transposed) views of x, the weight and the output gradient; and a batch larger than
 // one chunk of the device workspace (256 MiB: the im2col matrix of one image there is ~110 MiB).
+// Bad kernel calls (through runKernel, past the op layer's checks) must fail with the CPU's message.
 
 const TOL = { float64: 'rtol:1e-12', float32: 'rtol:1e-4', float16: 'rtol:2e-3', bfloat16: 'rtol:1e-2' };
 
@@ -109,4 +110,49 @@ export function conv2dChecks(mt, check, { src, randomValues, FLOATS }) {
   check('conv2d float32 batch larger than a workspace chunk', 'rtol:1e-3', (d) =>
     run('float32', d, [3, 64, 220, 220], [8, 3, 3], { padding: 1 }, true, [ID, ID, ID], 307),
   );
+  // The error of a bad call, as char codes (compared bit for bit).
+  const errorOf = (fn) => {
+    let text = 'no error';
+    try {
+      fn();
+    } catch (e) {
+      text = `${e.name}: ${e.message}`;
+    }
+    return mt.tensor(
+      Array.from(text, (ch) => ch.charCodeAt(0)),
+      { dtype: 'int32' },
+    );
+  };
+  const ATTRS = [1, 1, 1, 1, 1, 1, 1];
+  const BAD = [
+    ['stride 0', 'conv2d', ['x', 'w', 'y'], [0, 1, 1, 1, 1, 1, 1]],
+    ['6 attrs', 'conv2d', ['x', 'w', 'y'], [1, 1, 1, 1, 1, 1]],
+    ['groups 3 of 4 channels', 'conv2d', ['x', 'w', 'y'], [1, 1, 1, 1, 1, 1, 3]],
+    ['wrong output shape', 'conv2d', ['x', 'w', 'ySmall'], ATTRS],
+    ['bias of the wrong size', 'conv2d', ['x', 'w', 'x1', 'y'], ATTRS],
+    ['mixed dtypes', 'conv2d', ['x', 'wHalf', 'y'], ATTRS],
+    ['transposed output', 'conv2d', ['x', 'w', 'yT'], ATTRS],
+    ['backward input, 2 tensors', 'conv2d_backward_input', ['y', 'w'], ATTRS],
+    ['backward input, transposed dx', 'conv2d_backward_input', ['y', 'w', 'xT'], ATTRS],
+    ['backward weight, transposed dw', 'conv2d_backward_weight', ['y', 'x', 'wT'], ATTRS],
+  ];
+  for (const [name, kernel, args, attrs] of BAD)
+    check(`conv2d error: ${name}`, 'bits', (d) => {
+      const f32 = { dtype: 'float32', device: d };
+      const make = {
+        x: () => mt.zeros([2, 4, 5, 5], f32),
+        x1: () => mt.zeros([5], f32),
+        xT: () => mt.zeros([2, 4, 5, 5], f32).transpose(2, 3),
+        w: () => mt.zeros([6, 4, 3, 3], f32),
+        wHalf: () => mt.zeros([6, 4, 3, 3], { dtype: 'float16', device: d }),
+        wT: () => mt.zeros([6, 4, 3, 3], f32).transpose(2, 3),
+        y: () => mt.zeros([2, 6, 5, 5], f32),
+        ySmall: () => mt.zeros([2, 6, 4, 4], f32),
+        yT: () => mt.zeros([2, 6, 5, 5], f32).transpose(2, 3),
+      };
+      const tensors = args.map((a) => make[a]());
+      const result = errorOf(() => mt.runKernel(kernel, tensors, attrs));
+      for (const t of tensors) t.dispose();
+      return result;
+    });
 }
