@@ -82,6 +82,8 @@ extern "C" mt_status mt_k_conv2d_backward_input(mt_tensor* args, int32_t nargs, 
   conv::Geometry g;
   if (mt_status st = conv::check_backward_input(op, args, nargs, attrs, nattrs, &g, err)) return st;
   const mt_tensor &gy = args[0], &w = args[1], &dx = args[2];
+  // Nothing to write (and no channel blocks to divide an empty channel count into).
+  if (numel(dx.layout) == 0) return MT_OK;
   if (conv::direct_backward_input(g, dx.dtype, gy, w, dx)) return MT_OK;
   bool ok = true;
   conv::dispatch_float(dx.dtype, [&](auto t) { ok = conv::backward_input<decltype(t)>(g, gy, w, dx); });

@@ -134,6 +134,8 @@ const GEOMETRIES: Geo[] = [
   geo('kernel = input (one position)', [2, 3, 5, 5], [4, 5, 5], [1, 1], [0, 0], [1, 1], 1, true),
   geo('non-square 2x4 stride 1x2 pad 0x3', [2, 2, 3, 10], [3, 2, 4], [1, 2], [0, 3], [1, 1], 1, true),
   geo('empty batch', [0, 2, 4, 4], [3, 3, 3], [1, 1], [1, 1], [1, 1], 1, true),
+  geo('no input channels', [2, 0, 4, 4], [3, 3, 3], [1, 1], [1, 1], [1, 1], 1, true),
+  geo('no output channels', [2, 2, 4, 4], [0, 3, 3], [1, 1], [1, 1], [1, 1], 1, false),
 ];
 const DTYPES: DType[] = ['float64', 'float32', 'float16', 'bfloat16'];
 const DTYPE_CODE: Record<string, number> = { float64: 0, float32: 1, float16: 2, bfloat16: 3 };

@@ -2,9 +2,10 @@
 // gradients through the public ops (conv2dBackwardInput, conv2dBackwardWeight), on the cpu and on the
 // device, compared within a tolerance (the GEMMs sum in different orders; half outputs may round to
 // the neighbouring value). Geometries: stride 1-3, padding, dilation, groups (depthwise included),
-// 1x1 (read in place and through im2col), non-square, one output position, batch 1, an empty batch;
-// permuted (NHWC, transposed) views of x, the weight and the output gradient; and a batch larger than
-// one chunk of the device workspace (256 MiB: the im2col matrix of one image there is ~110 MiB).
+// 1x1 (read in place and through im2col), non-square, one output position, batch 1, an empty batch,
+// no input or output channels; permuted (NHWC, transposed) views of x, the weight and the output
+// gradient; and a batch larger than one chunk of the device workspace (256 MiB: the im2col matrix of
+// one image there is ~110 MiB).
 // Bad kernel calls (through runKernel, past the op layer's checks) must fail with the CPU's message.
 
 const TOL = { float64: 'rtol:1e-12', float32: 'rtol:1e-4', float16: 'rtol:2e-3', bfloat16: 'rtol:1e-2' };
@@ -63,6 +64,8 @@ const CASES = [
     ID,
   ],
   ['empty batch', [0, 2, 4, 4], [3, 3, 3], { padding: 1 }, true, ID, ID, ID],
+  ['no input channels', [2, 0, 4, 4], [3, 3, 3], { padding: 1 }, true, ID, ID, ID],
+  ['no output channels', [2, 2, 4, 4], [0, 3, 3], { padding: 1 }, false, ID, ID, ID],
 ];
 
 function outSize(size, k, stride, pad, dil) {
