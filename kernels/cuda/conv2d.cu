@@ -22,6 +22,7 @@ __global__ void each_kernel(F f, int64_t total) {
 struct DeviceExec {
   int32_t device;
   const char* op;
+  bool wide = false;
   // The allocator's message (out of memory, with the sizes) prefixed with the op.
   mt_status alloc(size_t bytes, void** p, mt_error* err) {
     const mt_status st = mt_cuda_alloc(device, bytes, p, err);

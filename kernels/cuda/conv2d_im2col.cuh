@@ -55,39 +55,49 @@ MT_HD int32_t dtype_code() {
   else return MT_FLOAT64;
 }
 
-// ---- index math (the part a host test can check)
+// ---- index math (the part a host test can check). I is the type of the coordinate arithmetic:
+// int32_t when every coordinate and element count of a launch fits (index32: 32-bit division is
+// several times cheaper on a GPU than 64-bit), int64_t otherwise; element offsets are always int64.
+
+// Whether a launch of `total` elements over geometry g can do its coordinate arithmetic in int32:
+// every |coordinate| stays below 2^31 (ih = oh * sh - ph + kh * dh is below 2 (h + 2 ph), and so on).
+inline bool index32(const Geometry& g, int64_t total) {
+  const int64_t lim = int64_t(1) << 29;
+  return total < (int64_t(1) << 31) && g.h + 2 * g.ph < lim && g.w + 2 * g.pw < lim && g.sh < lim && g.sw < lim &&
+         g.dh < lim && g.dw < lim;
+}
 
 // Entry (kidx, p) of image i's im2col matrix: x[i, c, ih, iw] with kidx = (c, kh, kw), p = (oh, ow),
 // ih = oh * sh - ph + kh * dh (likewise iw), and 0 in the padding. x points at the chunk's first image.
-template <class T>
-MT_HD T im2col_value(const Geometry& g, const View4<T>& x, int64_t i, int64_t kidx, int64_t p) {
-  const int64_t kw = kidx % g.kw;
-  const int64_t kh = (kidx / g.kw) % g.kh;
-  const int64_t c = kidx / (g.kw * g.kh);
-  const int64_t oh = p / g.ow, ow = p % g.ow;
-  const int64_t ih = oh * g.sh - g.ph + kh * g.dh;
-  const int64_t iw = ow * g.sw - g.pw + kw * g.dw;
-  if (ih < 0 || ih >= g.h || iw < 0 || iw >= g.w) return T{};
-  return x.base[i * x.s[0] + c * x.s[1] + ih * x.s[2] + iw * x.s[3]];
+template <class T, class I>
+MT_HD T im2col_value(const Geometry& g, const View4<T>& x, I i, I kidx, I p) {
+  const I kw = kidx % I(g.kw);
+  const I kh = (kidx / I(g.kw)) % I(g.kh);
+  const I c = kidx / (I(g.kw) * I(g.kh));
+  const I oh = p / I(g.ow), ow = p % I(g.ow);
+  const I ih = oh * I(g.sh) - I(g.ph) + kh * I(g.dh);
+  const I iw = ow * I(g.sw) - I(g.pw) + kw * I(g.dw);
+  if (ih < 0 || ih >= I(g.h) || iw < 0 || iw >= I(g.w)) return T{};
+  return x.base[int64_t(i) * x.s[0] + int64_t(c) * x.s[1] + int64_t(ih) * x.s[2] + int64_t(iw) * x.s[3]];
 }
 
 // The adjoint of im2col at input element (c, ih, iw) of one image: the sum of the entries of its
 // im2col-shaped gradient (entry (kidx, p) at dcol[kidx * ks + p]) that im2col read from there, in the
 // order kh, kw. Output row oh reads input row ih through tap kh when oh * sh = ih + ph - kh * dh.
-template <class A>
-MT_HD A col2im_sum(const Geometry& g, const A* dcol, int64_t ks, int64_t c, int64_t ih, int64_t iw) {
+template <class A, class I>
+MT_HD A col2im_sum(const Geometry& g, const A* dcol, int64_t ks, I c, I ih, I iw) {
   A s = A(0);
-  for (int64_t kh = 0; kh < g.kh; ++kh) {
-    const int64_t th = ih + g.ph - kh * g.dh;
-    if (th < 0 || th % g.sh != 0) continue;
-    const int64_t oh = th / g.sh;
-    if (oh >= g.oh) continue;
-    for (int64_t kw = 0; kw < g.kw; ++kw) {
-      const int64_t tw = iw + g.pw - kw * g.dw;
-      if (tw < 0 || tw % g.sw != 0) continue;
-      const int64_t ow = tw / g.sw;
-      if (ow >= g.ow) continue;
-      s = s + dcol[((c * g.kh + kh) * g.kw + kw) * ks + oh * g.ow + ow];
+  for (I kh = 0; kh < I(g.kh); ++kh) {
+    const I th = ih + I(g.ph) - kh * I(g.dh);
+    if (th < 0 || th % I(g.sh) != 0) continue;
+    const I oh = th / I(g.sh);
+    if (oh >= I(g.oh)) continue;
+    for (I kw = 0; kw < I(g.kw); ++kw) {
+      const I tw = iw + I(g.pw) - kw * I(g.dw);
+      if (tw < 0 || tw % I(g.sw) != 0) continue;
+      const I ow = tw / I(g.sw);
+      if (ow >= I(g.ow)) continue;
+      s = s + dcol[((int64_t(c) * g.kh + kh) * g.kw + kw) * ks + int64_t(oh) * g.ow + ow];
     }
   }
   return s;
@@ -96,40 +106,40 @@ MT_HD A col2im_sum(const Geometry& g, const A* dcol, int64_t ks, int64_t c, int6
 // ---- element functors: operator()(t) for t in [0, total), one launch each.
 
 // col[i * is + kidx * ks + p] for i < images, kidx < C*KH*KW, p < P.
-template <class T>
+template <class T, class I>
 struct Im2col {
   Geometry g;
   View4<T> x;  // at the chunk's first image
   T* col;
   int64_t is, ks;
-  MT_HD void operator()(int64_t t) const {
-    const int64_t ckk = g.c * g.kh * g.kw;
-    const int64_t p = t % g.p;
-    const int64_t kidx = (t / g.p) % ckk;
-    const int64_t i = t / (g.p * ckk);
-    col[i * is + kidx * ks + p] = im2col_value(g, x, i, kidx, p);
+  MT_HD void operator()(int64_t t64) const {
+    const I t = I(t64), np = I(g.p), ckk = I(g.c * g.kh * g.kw);
+    const I p = t % np;
+    const I kidx = (t / np) % ckk;
+    const I i = t / np / ckk;
+    col[int64_t(i) * is + int64_t(kidx) * ks + p] = im2col_value(g, x, i, kidx, p);
   }
-  int64_t total(int64_t images) const { return images * g.c * g.kh * g.kw * g.p; }
 };
 
 // A 4-d tensor's (a, b, q) with q = (q / qw, q % qw) over its last two dims, copied to dst[a * da + b *
 // db + q]: gy into a matrix the GEMM reads, or a strided weight into a dense [co, kg] one.
-template <class T>
+template <class T, class I>
 struct Gather {
   View4<T> src;
   int64_t nb, q, qw;  // extents of b and q; q's row length
   T* dst;
   int64_t da, db;
-  MT_HD void operator()(int64_t t) const {
-    const int64_t e = t % q;
-    const int64_t b = (t / q) % nb;
-    const int64_t a = t / (q * nb);
-    dst[a * da + b * db + e] = src.base[a * src.s[0] + b * src.s[1] + (e / qw) * src.s[2] + (e % qw) * src.s[3]];
+  MT_HD void operator()(int64_t t64) const {
+    const I t = I(t64);
+    const I e = t % I(q);
+    const I b = (t / I(q)) % I(nb);
+    const I a = t / I(q) / I(nb);
+    const I r = e / I(qw), col = e % I(qw);
+    dst[int64_t(a) * da + int64_t(b) * db + e] =
+        src.base[int64_t(a) * src.s[0] + int64_t(b) * src.s[1] + int64_t(r) * src.s[2] + int64_t(col) * src.s[3]];
   }
 };
 
-// out[t] = round(partial[t] + bias[o]) over a contiguous [images, co, P] block; without a float32
-// partial (float32, float64) the product is already in out and only the bias is added.
 template <class T>
 struct ForwardEpilogue {
   const Acc<T>* partial;  // null: read out
@@ -144,18 +154,19 @@ struct ForwardEpilogue {
 };
 
 // dx[t] of a contiguous [images, C, H, W] block, from the chunk's im2col-shaped gradient.
-template <class T>
+template <class T, class I>
 struct Col2im {
   Geometry g;
   const Acc<T>* dcol;
   int64_t is, ks;
   T* dx;
-  MT_HD void operator()(int64_t t) const {
-    const int64_t iw = t % g.w;
-    const int64_t ih = (t / g.w) % g.h;
-    const int64_t c = (t / (g.w * g.h)) % g.c;
-    const int64_t i = t / (g.w * g.h * g.c);
-    dx[t] = dstore<T>(col2im_sum(g, dcol + i * is, ks, c, ih, iw));
+  MT_HD void operator()(int64_t t64) const {
+    const I t = I(t64);
+    const I iw = t % I(g.w);
+    const I ih = (t / I(g.w)) % I(g.h);
+    const I c = (t / I(g.w) / I(g.h)) % I(g.c);
+    const I i = t / I(g.w) / I(g.h) / I(g.c);
+    dx[t64] = dstore<T>(col2im_sum(g, dcol + int64_t(i) * is, ks, c, ih, iw));
   }
 };
 
@@ -172,9 +183,19 @@ struct Zero {
   MT_HD void operator()(int64_t t) const { dst[t] = T{}; }
 };
 
+// Runs functor F<T, I>{args...} over [0, total) with I = int32_t where index32 allows (and the
+// executor does not ask for the wide form: ex.wide, which the host test sets to check both), else
+// int64_t.
+template <template <class, class> class F, class T, class Ex, class... Args>
+mt_status launch(Ex& ex, const char* op, const Geometry& g, int64_t total, mt_error* err, const Args&... args) {
+  if (!ex.wide && index32(g, total)) return ex.each(op, total, F<T, int32_t>{args...}, err);
+  return ex.each(op, total, F<T, int64_t>{args...}, err);
+}
+
 // ---- drivers, over an executor Ex with
 //   mt_status alloc(size_t bytes, void** p, mt_error*);  void release(void* p, size_t bytes);
 //   template <class F> mt_status each(const char* op, int64_t total, const F& f, mt_error*);
+//   bool wide;  (true: int64 index math even where int32 would do)
 //   mt_status product(...)  (the arguments of gemm::product)
 
 // Workspace blocks handed back when the driver returns (on the device: after the launches that use
@@ -233,7 +254,7 @@ mt_status weight_matrix(Ex& ex, Workspace<Ex>& ws, const char* op, const Geometr
   T* copy = nullptr;
   mt_status st = ws.get(0, g.co * g.kg, &copy, err);
   if (st != MT_OK) return st;
-  st = ex.each(op, g.co * g.kg, Gather<T>{w, g.cg, g.kh * g.kw, g.kw, copy, g.kg, g.kh * g.kw}, err);
+  st = launch<Gather, T>(ex, op, g, g.co * g.kg, err, w, g.cg, g.kh * g.kw, g.kw, copy, g.kg, g.kh * g.kw);
   *m = copy;
   *rs = g.kg;
   *ks = 1;
@@ -307,8 +328,8 @@ mt_status forward(Ex& ex, const char* op, const Geometry& g, const View4<T>& x, 
     } else {
       Strided b{xc.base, x.s[0], g.cg * x.s[1], x.s[1], xps};
       if (!identity) {
-        const Im2col<T> f{g, xc, col, ckk * g.p, g.p};
-        if ((st = ex.each(op, f.total(images), f, err)) != MT_OK) return st;
+        st = launch<Im2col, T>(ex, op, g, images * ckk * g.p, err, g, xc, col, ckk * g.p, g.p);
+        if (st != MT_OK) return st;
         b = Strided{col, ckk * g.p, g.kg * g.p, g.p, 1};
       }
       const Strided a{wm, 0, g.cog * wrs, wrs, wks};
@@ -356,7 +377,7 @@ mt_status backward_input(Ex& ex, const char* op, const Geometry& g, const View4<
       Strided b{gyc.base, gy.s[0], g.cog * gy.s[1], gy.s[1], gps};
       if (copy_gy) {
         // [images, co, P], dense.
-        st = ex.each(op, images * g.co * g.p, Gather<T>{gyc, g.co, g.p, g.ow, gcopy, g.co * g.p, g.p}, err);
+        st = launch<Gather, T>(ex, op, g, images * g.co * g.p, err, gyc, g.co, g.p, g.ow, gcopy, g.co * g.p, g.p);
         if (st != MT_OK) return st;
         b = Strided{gcopy, g.co * g.p, g.cog * g.p, g.p, 1};
       }
@@ -366,8 +387,8 @@ mt_status backward_input(Ex& ex, const char* op, const Geometry& g, const View4<
       st = chunk_products<T>(ex, op, half, images, g.groups, g.kg, g.p, g.cog, a, b, c, int64_t(sizeof(A)), err);
     }
     if (st != MT_OK) return st;
-    const Col2im<T> f{g, dcol, ckk * g.p, g.p, dx + n0 * plane_in};
-    if ((st = ex.each(op, images * plane_in, f, err)) != MT_OK) return st;
+    st = launch<Col2im, T>(ex, op, g, images * plane_in, err, g, dcol, ckk * g.p, g.p, dx + n0 * plane_in);
+    if (st != MT_OK) return st;
   }
   return MT_OK;
 }
@@ -402,12 +423,12 @@ mt_status backward_weight(Ex& ex, const char* op, const Geometry& g, const View4
     const int64_t cols = images * g.p;  // the product's k: the chunk's images side by side
     const View4<T> xc{x.base + n0 * x.s[0], {x.s[0], x.s[1], x.s[2], x.s[3]}};
     const View4<T> gyc{gy.base + n0 * gy.s[0], {gy.s[0], gy.s[1], gy.s[2], gy.s[3]}};
-    const Im2col<T> f{g, xc, col, g.p, cols};
-    if ((st = ex.each(op, f.total(images), f, err)) != MT_OK) return st;
+    st = launch<Im2col, T>(ex, op, g, images * ckk * g.p, err, g, xc, col, g.p, cols);
+    if (st != MT_OK) return st;
     // gy of group gi: entry (o, q) for q = (image, p).
     gemm::Operand a{gyc.base, gy.s[1], gps, g.cog * gy.s[1]};
     if (images > 1 || !gy_flat) {
-      st = ex.each(op, images * g.co * g.p, Gather<T>{gyc, g.co, g.p, g.ow, gcopy, g.p, cols}, err);
+      st = launch<Gather, T>(ex, op, g, images * g.co * g.p, err, gyc, g.co, g.p, g.ow, gcopy, g.p, cols);
       if (st != MT_OK) return st;
       a = gemm::Operand{gcopy, cols, 1, g.cog * cols};
     }

@@ -4,7 +4,8 @@
 // must equal the CPU kernels' results. The inputs are small integers, so that every sum is exact in
 // float32 whatever its order and each output's one rounding is the same on both sides: any index
 // error shows as a mismatch, in every dtype. Workspace budgets from one image a chunk to the whole
-// batch exercise the chunking; permuted views exercise the strides. Skipped where nvcc is absent.
+// batch exercise the chunking; permuted views exercise the strides; each case runs with the int32 and
+// the int64 index math of the element kernels. Skipped where nvcc is absent.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -266,16 +267,17 @@ describe.skipIf(nvcc === null)('the CUDA conv2d drivers, run on the host', () =>
     expect(run.status, run.stderr).toBe(0);
     const out = run.stdout.trim().split('\n');
     expect(out.at(-1)).toBe('done');
-    expect(out.length).toBe(3 * count + 1);
+    expect(out.length).toBe(6 * count + 1);
     for (const [k, { label, results }] of expected.entries()) {
-      for (const [j, name] of ['y', 'dx', 'dw'].entries()) {
-        const [tag, ...nums] = out[3 * k + j]!.split(' ');
+      for (const [j, name] of ['y', 'dx', 'dw', 'y', 'dx', 'dw'].entries()) {
+        const [tag, ...nums] = out[6 * k + j]!.split(' ');
         expect(tag, label).toBe(name);
         const got = nums.map(Number);
-        const want = results[j]!;
-        expect(got.length, `${label} ${name}`).toBe(want.length);
+        const want = results[j % 3]!;
+        const what = `${label} ${name} ${j < 3 ? 'int32' : 'int64'} index math`;
+        expect(got.length, what).toBe(want.length);
         const bad = want.findIndex((x, i) => !(x === got[i]));
-        expect(bad, `${label} ${name}[${bad}]: host ${got[bad]}, cpu ${want[bad]}`).toBe(-1);
+        expect(bad, `${what} [${bad}]: host ${got[bad]}, cpu ${want[bad]}`).toBe(-1);
       }
     }
   }, 120_000);

@@ -9,7 +9,8 @@
 //   dtype (0 float64, 1 float32, 2 float16, 3 bfloat16) budget n c h w co kh kw sh sw ph pw dh dw groups has_bias
 //   xperm[4] wperm[4] gyperm[4]   (storage axis j holds logical axis perm[j])
 //   x, w, [bias], gy: the storage values of each
-// stdout: per case three lines "y ...", "dx ...", "dw ..." (logical row-major order), then "done".
+// stdout: per case three lines "y ...", "dx ...", "dw ..." (logical row-major order) with int32 index
+// math, the same three with int64 index math, then "done".
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -24,6 +25,7 @@ using namespace mt::cuda::conv2d;
 namespace {
 
 struct HostExec {
+  bool wide;
   mt_status alloc(size_t bytes, void** p, mt_error*) {
     *p = std::malloc(bytes);
     // Workspace starts as garbage, as device memory from the cache would: NaN bytes for floats.
@@ -109,6 +111,8 @@ void print(const char* name, const std::vector<T>& v) {
   std::printf("\n");
 }
 
+// Reads one case's inputs and runs the three drivers on them twice: with int32 index math where the
+// drivers allow it, then with int64 throughout (the form large tensors take on the device).
 template <class T>
 void run_case(const Geometry& g, int64_t budget, bool has_bias, const int* xperm, const int* wperm, const int* gyperm) {
   const int64_t xshape[4] = {g.n, g.c, g.h, g.w}, wshape[4] = {g.co, g.cg, g.kh, g.kw};
@@ -117,19 +121,22 @@ void run_case(const Geometry& g, int64_t budget, bool has_bias, const int* xperm
   std::vector<T> bias;
   for (int64_t o = 0; has_bias && o < g.co; ++o) bias.push_back(mt::cuda::from_double<T>(read_number()));
   Input<T> gy(gshape, gyperm);
-  HostExec ex;
-  mt_error err{};
-  std::vector<T> y(size_t(g.n * g.co * g.p)), dx(size_t(g.n * g.c * g.h * g.w)), dw(size_t(g.co * g.kg));
-  mt_status st = forward<T>(ex, "conv2d", g, x.view, w.view, has_bias ? bias.data() : nullptr, 1, y.data(), budget, &err);
-  if (st == MT_OK) st = backward_input<T>(ex, "conv2d_backward_input", g, gy.view, w.view, dx.data(), budget, &err);
-  if (st == MT_OK) st = backward_weight<T>(ex, "conv2d_backward_weight", g, gy.view, x.view, dw.data(), budget, &err);
-  if (st != MT_OK) {
-    std::printf("error %s\n", err.message);
-    return;
+  for (const bool wide : {false, true}) {
+    HostExec ex{wide};
+    mt_error err{};
+    std::vector<T> y(size_t(g.n * g.co * g.p)), dx(size_t(g.n * g.c * g.h * g.w)), dw(size_t(g.co * g.kg));
+    mt_status st =
+        forward<T>(ex, "conv2d", g, x.view, w.view, has_bias ? bias.data() : nullptr, 1, y.data(), budget, &err);
+    if (st == MT_OK) st = backward_input<T>(ex, "conv2d_backward_input", g, gy.view, w.view, dx.data(), budget, &err);
+    if (st == MT_OK) st = backward_weight<T>(ex, "conv2d_backward_weight", g, gy.view, x.view, dw.data(), budget, &err);
+    if (st != MT_OK) {
+      std::printf("error %s\n", err.message);
+      continue;
+    }
+    print("y", y);
+    print("dx", dx);
+    print("dw", dw);
   }
-  print("y", y);
-  print("dx", dx);
-  print("dw", dw);
 }
 
 }  // namespace
