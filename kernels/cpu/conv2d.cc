@@ -93,19 +93,10 @@ extern "C" mt_status mt_k_conv2d(mt_tensor* args, int32_t nargs, const double* a
                                  mt_error* err) {
   using namespace mt;
   const char* op = "conv2d";
-  if (nargs != 3 && nargs != 4)
-    return fail(err, MT_ERR_INVALID_ARGUMENT, "%s: expected 3 or 4 tensors (x, w, [bias], out), got %d", op, nargs);
-  mt_status st = conv::common_dtype(op, args, nargs, err);
-  if (st != MT_OK) return st;
-  const mt_tensor &x = args[0], &w = args[1], &y = args[nargs - 1];
-  const mt_tensor* bias = nargs == 4 ? &args[2] : nullptr;
   conv::Geometry g;
-  st = conv::plan(op, x.layout, w.layout, y.layout, attrs, nattrs, &g, err);
-  if (st != MT_OK) return st;
-  if (bias && (bias->layout.ndim != 1 || bias->layout.shape[0] != g.co))
-    return fail(err, MT_ERR_SHAPE, "%s: expected bias [%lld], got a %d-d bias of %lld elements", op, (long long)g.co,
-                bias->layout.ndim, (long long)numel(bias->layout));
-  if (!is_contiguous(y.layout)) return fail(err, MT_ERR_INVALID_ARGUMENT, "%s: expected a contiguous output", op);
+  const mt_tensor* bias = nullptr;
+  if (mt_status st = conv::check_forward(op, args, nargs, attrs, nattrs, &g, &bias, err)) return st;
+  const mt_tensor &x = args[0], &w = args[1], &y = args[nargs - 1];
   if (conv::direct_forward(g, y.dtype, x, w, bias, y)) return MT_OK;
   bool ok = true;
   conv::dispatch_float(y.dtype, [&](auto t) { ok = conv::forward<decltype(t)>(g, x, w, bias, y); });

@@ -1,5 +1,5 @@
 // Shared pieces of the conv2d kernels (conv2d.cc, conv2d_backward_input.cc, conv2d_backward_weight.cc):
-// argument checking, the geometry, and im2col / col2im over a range of output positions.
+// the geometry and argument checks (conv2d_args.h, shared with CUDA), and im2col / col2im over a range of output positions.
 //
 // All three are GEMMs over the im2col matrix of one image and one group: rows k = (ci, kh, kw) of
 // the group's input channels, columns p = (oh, ow) of the output positions. That matrix is never
@@ -17,6 +17,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "conv2d_args.h"
 #include "conv2d_simd.h"
 #include "kernel.h"
 #include "parallel.h"
@@ -26,14 +27,6 @@ namespace conv {
 
 // Scratch a thread may use for one block of the im2col matrix (and for an accumulator block).
 constexpr int64_t kScratchBytes = int64_t(512) << 10;
-
-struct Geometry {
-  int64_t n, c, h, w;       // input
-  int64_t co, kh, kw;       // weight [co, c / groups, kh, kw]
-  int64_t oh, ow;           // output
-  int64_t sh, sw, ph, pw, dh, dw, groups;
-  int64_t cg, cog, kg, p;   // channels a group (in, out), im2col rows a group, output positions
-};
 
 // The storage type an element is copied as (half types as their bits).
 template <class T>
@@ -57,18 +50,6 @@ template <class T>
 constexpr bool is_half() {
   return std::is_same<T, f16>::value || std::is_same<T, bf16>::value;
 }
-
-// Reads and checks attrs and the three 4-d layouts: `in` is x (or its gradient), `wt` the weight
-// (or its gradient) and `out` the output (or its gradient). Returns MT_OK or a failure naming `op`.
-mt_status plan(const char* op, const mt_layout& in, const mt_layout& wt, const mt_layout& out, const double* attrs,
-               int32_t nattrs, Geometry* g, mt_error* err);
-
-// The dtype all tensors share, checked: float32, float16, bfloat16 or float64.
-mt_status common_dtype(const char* op, const mt_tensor* args, int32_t nargs, mt_error* err);
-
-// True when dims [from, from + count) of `l` can be walked as one dim of stride *stride (size-1 dims
-// ignored), e.g. (oh, ow) of a row-major plane or (ci, kh, kw) of a row-major weight.
-bool flat(const mt_layout& l, int from, int count, int64_t* stride);
 
 // Scratch memory a thread keeps between calls, 64-byte aligned.
 struct Scratch {

@@ -79,14 +79,11 @@ extern "C" mt_status mt_k_conv2d_backward_input(mt_tensor* args, int32_t nargs, 
                                                 mt_error* err) {
   using namespace mt;
   const char* op = "conv2d_backward_input";
-  if (nargs != 3) return fail(err, MT_ERR_INVALID_ARGUMENT, "%s: expected 3 tensors (gy, w, dx), got %d", op, nargs);
-  mt_status st = conv::common_dtype(op, args, nargs, err);
-  if (st != MT_OK) return st;
-  const mt_tensor &gy = args[0], &w = args[1], &dx = args[2];
   conv::Geometry g;
-  st = conv::plan(op, dx.layout, w.layout, gy.layout, attrs, nattrs, &g, err);
-  if (st != MT_OK) return st;
-  if (!is_contiguous(dx.layout)) return fail(err, MT_ERR_INVALID_ARGUMENT, "%s: expected a contiguous dx", op);
+  if (mt_status st = conv::check_backward_input(op, args, nargs, attrs, nattrs, &g, err)) return st;
+  const mt_tensor &gy = args[0], &w = args[1], &dx = args[2];
+  // Nothing to write (and no channel blocks to divide an empty channel count into).
+  if (numel(dx.layout) == 0) return MT_OK;
   if (conv::direct_backward_input(g, dx.dtype, gy, w, dx)) return MT_OK;
   bool ok = true;
   conv::dispatch_float(dx.dtype, [&](auto t) { ok = conv::backward_input<decltype(t)>(g, gy, w, dx); });

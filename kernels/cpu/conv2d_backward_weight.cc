@@ -94,14 +94,9 @@ extern "C" mt_status mt_k_conv2d_backward_weight(mt_tensor* args, int32_t nargs,
                                                  mt_error* err) {
   using namespace mt;
   const char* op = "conv2d_backward_weight";
-  if (nargs != 3) return fail(err, MT_ERR_INVALID_ARGUMENT, "%s: expected 3 tensors (gy, x, dw), got %d", op, nargs);
-  mt_status st = conv::common_dtype(op, args, nargs, err);
-  if (st != MT_OK) return st;
-  const mt_tensor &gy = args[0], &x = args[1], &dw = args[2];
   conv::Geometry g;
-  st = conv::plan(op, x.layout, dw.layout, gy.layout, attrs, nattrs, &g, err);
-  if (st != MT_OK) return st;
-  if (!is_contiguous(dw.layout)) return fail(err, MT_ERR_INVALID_ARGUMENT, "%s: expected a contiguous dw", op);
+  if (mt_status st = conv::check_backward_weight(op, args, nargs, attrs, nattrs, &g, err)) return st;
+  const mt_tensor &gy = args[0], &x = args[1], &dw = args[2];
   if (conv::direct_backward_weight(g, dw.dtype, gy, x, dw)) return MT_OK;
   bool ok = true;
   conv::dispatch_float(dw.dtype, [&](auto t) { ok = conv::backward_weight<decltype(t)>(g, gy, x, dw); });

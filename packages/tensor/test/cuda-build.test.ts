@@ -132,6 +132,9 @@ const CUDA_KERNELS = [
   'adaptive_avg_pool2d_backward',
   'max_pool2d',
   'max_pool2d_backward',
+  'conv2d',
+  'conv2d_backward_input',
+  'conv2d_backward_weight',
 ];
 
 describe.skipIf(!backendInfo().cuda.compiled)('the CUDA kernel table', () => {
