@@ -83,9 +83,11 @@ function newestInput() {
   const files = [
     ...readdirSync(join(kernels, 'cuda')).map((f) => join(kernels, 'cuda', f)),
     join(kernels, 'ops.def'),
-    join(kernels, 'include', 'mantissa', 'abi.h'),
-    join(kernels, 'cpu', 'kernel.h'),
-    join(kernels, 'cpu', 'half.h'),
+    ...readdirSync(join(kernels, 'include', 'mantissa')).map((f) => join(kernels, 'include', 'mantissa', f)),
+    // The CUDA files include the CPU's shared headers (argument checks, half.h): any of them may matter.
+    ...readdirSync(join(kernels, 'cpu'))
+      .filter((f) => f.endsWith('.h'))
+      .map((f) => join(kernels, 'cpu', f)),
     fileURLToPath(import.meta.url),
   ];
   return Math.max(...files.map((f) => statSync(f).mtimeMs));
