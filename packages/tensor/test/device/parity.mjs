@@ -568,7 +568,9 @@ export function runMemoryChecks(mt, device = 'cuda') {
   check('large copies through the pinned staging buffer', () => {
     const n = 5 * (1 << 20) + 3;
     const host = mt.arange(0, n, 1, { dtype: 'float32' });
-    const back = host.to(device).to('cpu');
+    const onDevice = host.to(device);
+    const back = onDevice.to('cpu');
+    onDevice.dispose();
     const a = host.data();
     const b = back.data();
     for (let i = 0; i < n; i++) if (a[i] !== b[i]) return `element ${i}: ${b[i]} vs ${a[i]}`;
