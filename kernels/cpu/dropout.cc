@@ -7,26 +7,15 @@
 // dropout_backward(grad_out, mask, grad_in), attrs [scale]: grad_in = grad_out * (kept ? scale : 0).
 #include <cmath>
 
-#include "nn.h"
+#include "dropout.h"
 #include "philox.h"
 #include "strided.h"
 
 extern "C" mt_status mt_k_dropout(mt_tensor* args, int32_t, const double* attrs, int32_t nattrs, mt_error* err) {
   using namespace mt;
-  const char* op = "dropout";
-  MT_TRY(check_attrs(err, op, nattrs, 3));
+  MT_TRY(check_dropout(args, attrs, nattrs, err));
   const double p = attrs[0];
-  if (!(p >= 0 && p < 1)) return fail(err, MT_ERR_INVALID_ARGUMENT, "%s: p must be in [0, 1), got %g", op, p);
-  MT_TRY(check_int_attr(err, op, "seed", attrs[1], 0, 0x1p53));
-  MT_TRY(check_int_attr(err, op, "offset", attrs[2], 0, 0x1p53));
-  const mt_tensor &x = args[0], &out = args[1], &mask = args[2];
-  MT_TRY(check_float(err, op, "input", x));
-  MT_TRY(check_dtype(err, op, "output", out, x.dtype));
-  MT_TRY(check_dtype(err, op, "mask", mask, MT_BOOL));
-  MT_TRY(check_shape(err, op, "output", out, x.layout.shape, x.layout.ndim));
-  MT_TRY(check_shape(err, op, "mask", mask, x.layout.shape, x.layout.ndim));
-  if (!is_contiguous(out.layout) || !is_contiguous(mask.layout))
-    return fail(err, MT_ERR_INVALID_ARGUMENT, "%s: output and mask must be contiguous", op);
+  const mt_tensor &x = args[0], &out = args[1];
   const uint64_t seed = uint64_t(attrs[1]), offset = uint64_t(attrs[2]);
   const double scale = 1.0 / (1.0 - p);
   dispatch_float(x.dtype, [&](auto tag) {
@@ -56,16 +45,8 @@ extern "C" mt_status mt_k_dropout(mt_tensor* args, int32_t, const double* attrs,
 extern "C" mt_status mt_k_dropout_backward(mt_tensor* args, int32_t, const double* attrs, int32_t nattrs,
                                            mt_error* err) {
   using namespace mt;
-  const char* op = "dropout_backward";
-  MT_TRY(check_attrs(err, op, nattrs, 1));
-  if (!(attrs[0] >= 1) || !std::isfinite(attrs[0]))
-    return fail(err, MT_ERR_INVALID_ARGUMENT, "%s: scale must be finite and >= 1, got %g", op, attrs[0]);
-  const mt_tensor &g = args[0], &mask = args[1], &gi = args[2];
-  MT_TRY(check_float(err, op, "grad_output", g));
-  MT_TRY(check_dtype(err, op, "mask", mask, MT_BOOL));
-  MT_TRY(check_dtype(err, op, "grad_input", gi, g.dtype));
-  MT_TRY(check_shape(err, op, "mask", mask, g.layout.shape, g.layout.ndim));
-  MT_TRY(check_shape(err, op, "grad_input", gi, g.layout.shape, g.layout.ndim));
+  MT_TRY(check_dropout_backward(args, attrs, nattrs, err));
+  const mt_tensor& g = args[0];
   dispatch_float(g.dtype, [&](auto tag) {
     using T = decltype(tag);
     using A = typename OpMath<T>::type;

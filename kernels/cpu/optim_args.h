@@ -1,4 +1,5 @@
-// Argument checks of the fused optimizer steps (sgd_step, adam_step), shared by the CPU and CUDA kernels.
+// Argument checks of the fused optimizer steps (sgd_step, adam_step) and of the loss scaler's fused
+// unscale_check, shared by the CPU and CUDA kernels.
 #pragma once
 
 #include <cmath>
@@ -34,6 +35,30 @@ void dispatch_param_state(int32_t param_dtype, int32_t state_dtype, Fn&& fn) {
     if (state_dtype == param_dtype) fn(tag, tag);
     else fn(tag, float{});
   });
+}
+
+// unscale_check(src_0..src_n-1, dst_0..dst_n-1, found), attrs [inv_scale]: found int32 [n].
+inline mt_status check_unscale_check(const mt_tensor* args, int32_t nargs, const double* attrs, int32_t nattrs,
+                                     mt_error* err) {
+  const char* op = "unscale_check";
+  if (nargs < 1 || nargs % 2 != 1)
+    return fail(err, MT_ERR_INVALID_ARGUMENT, "%s: expected n sources, n destinations and found, got %d tensors", op,
+                int(nargs));
+  MT_TRY(check_attrs(err, op, nattrs, 1));
+  const double inv_scale = attrs[0];
+  if (!(inv_scale > 0) || !std::isfinite(inv_scale))
+    return fail(err, MT_ERR_INVALID_ARGUMENT, "%s: inv_scale must be finite and > 0, got %g", op, inv_scale);
+  const int n = (nargs - 1) / 2;
+  const mt_tensor& found = args[nargs - 1];
+  MT_TRY(check_dtype(err, op, "found", found, MT_INT32));
+  const int64_t want[1] = {n};
+  MT_TRY(check_shape(err, op, "found", found, want, 1));
+  for (int i = 0; i < n; ++i) {
+    MT_TRY(check_float(err, op, "source", args[i]));
+    MT_TRY(check_float(err, op, "destination", args[n + i]));
+    MT_TRY(check_shape(err, op, "destination", args[n + i], args[i].layout.shape, args[i].layout.ndim));
+  }
+  return MT_OK;
 }
 
 }  // namespace mt

@@ -14,7 +14,7 @@
 
 #include "cast_simd.h"
 #include "isa.h"
-#include "nn.h"
+#include "optim_args.h"
 #include "parallel.h"
 #include "strided.h"
 #include "unscale_check.h"
@@ -105,24 +105,10 @@ bool unscale_strided(mt_tensor& src, mt_tensor& dst, double inv_scale) {
 extern "C" mt_status mt_k_unscale_check(mt_tensor* args, int32_t nargs, const double* attrs, int32_t nattrs,
                                         mt_error* err) {
   using namespace mt;
-  const char* op = "unscale_check";
-  if (nargs < 1 || nargs % 2 != 1)
-    return fail(err, MT_ERR_INVALID_ARGUMENT, "%s: expected n sources, n destinations and found, got %d tensors", op,
-                int(nargs));
-  MT_TRY(check_attrs(err, op, nattrs, 1));
+  MT_TRY(check_unscale_check(args, nargs, attrs, nattrs, err));
   const double inv_scale = attrs[0];
-  if (!(inv_scale > 0) || !std::isfinite(inv_scale))
-    return fail(err, MT_ERR_INVALID_ARGUMENT, "%s: inv_scale must be finite and > 0, got %g", op, inv_scale);
   const int n = (nargs - 1) / 2;
   mt_tensor& found = args[nargs - 1];
-  MT_TRY(check_dtype(err, op, "found", found, MT_INT32));
-  const int64_t want[1] = {n};
-  MT_TRY(check_shape(err, op, "found", found, want, 1));
-  for (int i = 0; i < n; ++i) {
-    MT_TRY(check_float(err, op, "source", args[i]));
-    MT_TRY(check_float(err, op, "destination", args[n + i]));
-    MT_TRY(check_shape(err, op, "destination", args[n + i], args[i].layout.shape, args[i].layout.ndim));
-  }
   for (int i = 0; i < n; ++i) {
     mt_tensor &src = args[i], &dst = args[n + i];
     const bool fast = dst.dtype == MT_FLOAT32 && is_contiguous(src.layout) && is_contiguous(dst.layout) &&

@@ -3,7 +3,7 @@
 // >= p; out = x * (kept ? 1 / (1 - p) : 0) in the compute type, rounded once.
 #include <cmath>
 
-#include "../cpu/nn.h"
+#include "../cpu/dropout.h"
 #include "elementwise.cuh"
 #include "philox.cuh"
 
@@ -38,20 +38,9 @@ struct DropoutBackward {
 }  // namespace
 
 extern "C" mt_status mt_cuda_k_dropout(mt_tensor* args, int32_t, const double* attrs, int32_t nattrs, mt_error* err) {
-  const char* op = "dropout";
-  MT_TRY(check_attrs(err, op, nattrs, 3));
+  MT_TRY(check_dropout(args, attrs, nattrs, err));
   const double p = attrs[0];
-  if (!(p >= 0 && p < 1)) return fail(err, MT_ERR_INVALID_ARGUMENT, "%s: p must be in [0, 1), got %g", op, p);
-  MT_TRY(check_int_attr(err, op, "seed", attrs[1], 0, 0x1p53));
-  MT_TRY(check_int_attr(err, op, "offset", attrs[2], 0, 0x1p53));
-  const mt_tensor &x = args[0], &out = args[1], &mask = args[2];
-  MT_TRY(check_float(err, op, "input", x));
-  MT_TRY(check_dtype(err, op, "output", out, x.dtype));
-  MT_TRY(check_dtype(err, op, "mask", mask, MT_BOOL));
-  MT_TRY(check_shape(err, op, "output", out, x.layout.shape, x.layout.ndim));
-  MT_TRY(check_shape(err, op, "mask", mask, x.layout.shape, x.layout.ndim));
-  if (!is_contiguous(out.layout) || !is_contiguous(mask.layout))
-    return fail(err, MT_ERR_INVALID_ARGUMENT, "%s: output and mask must be contiguous", op);
+  const mt_tensor &x = args[0], &out = args[1];
   const int64_t n = numel(x.layout);
   if (n == 0) return MT_OK;
   const unsigned long long seed = static_cast<unsigned long long>(attrs[1]), offset = static_cast<unsigned long long>(attrs[2]);
@@ -65,16 +54,8 @@ extern "C" mt_status mt_cuda_k_dropout(mt_tensor* args, int32_t, const double* a
 
 extern "C" mt_status mt_cuda_k_dropout_backward(mt_tensor* args, int32_t, const double* attrs, int32_t nattrs,
                                                 mt_error* err) {
-  const char* op = "dropout_backward";
-  MT_TRY(check_attrs(err, op, nattrs, 1));
-  if (!(attrs[0] >= 1) || !std::isfinite(attrs[0]))
-    return fail(err, MT_ERR_INVALID_ARGUMENT, "%s: scale must be finite and >= 1, got %g", op, attrs[0]);
-  const mt_tensor &g = args[0], &mask = args[1], &gi = args[2];
-  MT_TRY(check_float(err, op, "grad_output", g));
-  MT_TRY(check_dtype(err, op, "mask", mask, MT_BOOL));
-  MT_TRY(check_dtype(err, op, "grad_input", gi, g.dtype));
-  MT_TRY(check_shape(err, op, "mask", mask, g.layout.shape, g.layout.ndim));
-  MT_TRY(check_shape(err, op, "grad_input", gi, g.layout.shape, g.layout.ndim));
+  MT_TRY(check_dropout_backward(args, attrs, nattrs, err));
+  const mt_tensor& g = args[0];
   dispatch_float(g.dtype, [&](auto tag) {
     using T = decltype(tag);
     launch_elementwise<3>(args, DropoutBackward<T>{cuda::Math<T>(attrs[0])});

@@ -199,23 +199,11 @@ extern "C" mt_status mt_cuda_k_adam_step(mt_tensor* args, int32_t nargs, const d
 extern "C" mt_status mt_cuda_k_unscale_check(mt_tensor* args, int32_t nargs, const double* attrs, int32_t nattrs,
                                              mt_error* err) {
   const char* op = "unscale_check";
-  if (nargs < 1 || nargs % 2 != 1)
-    return fail(err, MT_ERR_INVALID_ARGUMENT, "%s: expected n sources, n destinations and found, got %d tensors", op, int(nargs));
-  MT_TRY(check_attrs(err, op, nattrs, 1));
+  MT_TRY(check_unscale_check(args, nargs, attrs, nattrs, err));
   const double inv_scale = attrs[0];
-  if (!(inv_scale > 0) || !std::isfinite(inv_scale))
-    return fail(err, MT_ERR_INVALID_ARGUMENT, "%s: inv_scale must be finite and > 0, got %g", op, inv_scale);
   const int n = (nargs - 1) / 2;
   if (n > kMaxPairs) return fail(err, MT_ERR_INVALID_ARGUMENT, "%s: at most %d pairs per call, got %d", op, kMaxPairs, n);
   mt_tensor& found = args[nargs - 1];
-  MT_TRY(check_dtype(err, op, "found", found, MT_INT32));
-  const int64_t want[1] = {n};
-  MT_TRY(check_shape(err, op, "found", found, want, 1));
-  for (int i = 0; i < n; ++i) {
-    MT_TRY(check_float(err, op, "source", args[i]));
-    MT_TRY(check_float(err, op, "destination", args[n + i]));
-    MT_TRY(check_shape(err, op, "destination", args[n + i], args[i].layout.shape, args[i].layout.ndim));
-  }
   if (n == 0) return MT_OK;
   int32_t* found_base = static_cast<int32_t*>(found.data) + found.layout.offset;
   const int64_t found_stride = found.layout.strides[0];
