@@ -320,6 +320,8 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   c.Set("compiled", cuda != -MT_ERR_NOT_COMPILED_WITH_CUDA);
   c.Set("devices", cuda > 0 ? cuda : 0);
   c.Set("reason", reason != nullptr ? Napi::Value(Napi::String::New(env, reason)) : env.Null());
+  // The cuBLASLt the CUDA GEMM loaded (its path) or why it did not; loads it on first use.
+  c.Set("blas", cuda > 0 ? Napi::Value(Napi::String::New(env, mt_cuda_blas_info())) : env.Null());
   out.Set("cuda", c);
   return out;
 }

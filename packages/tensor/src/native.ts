@@ -26,7 +26,8 @@ export interface NativeBinding {
   info(): {
     isa: string;
     threads: number;
-    cuda: { compiled: boolean; devices: number; reason: string | null };
+    /** blas: the cuBLASLt library the CUDA GEMM loaded (its path), or why none is; null without a device. */
+    cuda: { compiled: boolean; devices: number; reason: string | null; blas: string | null };
   };
   memory(): { storages: number; bytes: number; cachedBytes: number };
   emptyCache(): void;

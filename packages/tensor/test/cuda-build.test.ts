@@ -132,6 +132,7 @@ const CUDA_KERNELS = [
   'adaptive_avg_pool2d_backward',
   'max_pool2d',
   'max_pool2d_backward',
+  'matmul',
 ];
 
 describe.skipIf(!backendInfo().cuda.compiled)('the CUDA kernel table', () => {

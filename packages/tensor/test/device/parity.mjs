@@ -8,6 +8,8 @@
 // runParity returns [{ name, ok, detail }], one per check; a kernel the CUDA backend lacks reports
 // ok: false with the NotImplementedOnDeviceError message, so missing coverage shows.
 
+import { matmulChecks } from './parity-matmul.mjs';
+
 const FLOATS = ['float32', 'float16', 'bfloat16', 'float64'];
 const ALL = [...FLOATS, 'int32', 'bool'];
 
@@ -517,6 +519,7 @@ export function runParity(mt, device = 'cuda') {
       });
     }
   }
+  matmulChecks(mt, check);
   return results;
 }
 
