@@ -88,13 +88,16 @@ bool bind(void* h, const char* name, F* slot, std::string* missing) {
   return *slot != nullptr;
 }
 
+bool disabled() {
+  const char* env = std::getenv("MANTISSA_CUBLASLT");
+  return env != nullptr && std::string(env) == "0";
+}
+
+// Called only while cuBLASLt is not disabled (so MANTISSA_CUBLASLT=0 never loads it, and unsetting it
+// later in the process still can).
 Library load() {
   Library lib;
   const char* env = std::getenv("MANTISSA_CUBLASLT");
-  if (env != nullptr && std::string(env) == "0") {
-    lib.info = "disabled by MANTISSA_CUBLASLT=0";
-    return lib;
-  }
   std::string last_error = "no candidate path";
   for (const std::string& path : candidates(std::getenv)) {
     void* h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
@@ -221,12 +224,11 @@ Device* device_state(int device) {
 
 }  // namespace
 
-const char* info() { return library().info.c_str(); }
+const char* info() { return disabled() ? "disabled by MANTISSA_CUBLASLT=0" : library().info.c_str(); }
 
 bool matmul(int device, int32_t dtype, bool c_f32, int64_t m, int64_t n, int64_t k, Operand a, Operand b,
             Output c, double alpha, double beta, int64_t batch) {
-  const char* env = std::getenv("MANTISSA_CUBLASLT");
-  if (env != nullptr && std::string(env) == "0") return false;
+  if (disabled()) return false;
   const Library& lib = library();
   if (!lib.loaded) return false;
   const Plan p = plan(m, n, k, a, b, c, batch);

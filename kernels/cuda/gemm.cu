@@ -210,3 +210,5 @@ mt_status product(const char* op, int32_t dtype, bool c_f32, int64_t m, int64_t 
 }
 
 }  // namespace mt::cuda::gemm
+
+extern "C" const char* mt_cuda_gemm_path(void) { return mt::cuda::gemm::last_path(); }

@@ -76,10 +76,12 @@ struct Simt {
   static constexpr int BM = 64, BN = 64, BK = 16, THREADS = 256, TM = 4, TN = 4;
 };
 
+// k-major (a thread's 4 rows at one k are 16 apart); rows padded by one element so that a copy running
+// down k (an operand whose unit stride is not along the tile's row) stores to distinct banks.
 template <class Acc>
 struct SimtSmem {
-  Acc a[Simt::BK][Simt::BM];  // k-major: a thread's 4 rows at one k are 16 apart
-  Acc b[Simt::BK][Simt::BN];
+  Acc a[Simt::BK][Simt::BM + 1];
+  Acc b[Simt::BK][Simt::BN + 1];
 };
 
 // Copies the A tile (rows row0.., k k0..) and the B tile (k k0.., columns col0..) of batch entry e.

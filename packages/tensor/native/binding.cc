@@ -322,6 +322,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   c.Set("reason", reason != nullptr ? Napi::Value(Napi::String::New(env, reason)) : env.Null());
   // The cuBLASLt the CUDA GEMM loaded (its path) or why it did not; loads it on first use.
   c.Set("blas", cuda > 0 ? Napi::Value(Napi::String::New(env, mt_cuda_blas_info())) : env.Null());
+  c.Set("gemmPath", mt_cuda_gemm_path());
   out.Set("cuda", c);
   return out;
 }

@@ -26,8 +26,17 @@ export interface NativeBinding {
   info(): {
     isa: string;
     threads: number;
-    /** blas: the cuBLASLt library the CUDA GEMM loaded (its path), or why none is; null without a device. */
-    cuda: { compiled: boolean; devices: number; reason: string | null; blas: string | null };
+    /**
+     * blas: the cuBLASLt library the CUDA GEMM loaded (its path), or why none is; null without a device.
+     * gemmPath: what the last CUDA GEMM ran ("cublaslt", "wmma", "simt"; "none" before the first).
+     */
+    cuda: {
+      compiled: boolean;
+      devices: number;
+      reason: string | null;
+      blas: string | null;
+      gemmPath: string;
+    };
   };
   memory(): { storages: number; bytes: number; cachedBytes: number };
   emptyCache(): void;

@@ -7,7 +7,10 @@
 //              strided batch), against the plain product, over many strided shapes; and which layouts
 //              are refused
 //   lt-paths   the library search order under given environment variables
+//   batch      matmul's batch plan (matmul_batch.cuh): its loop and strided batch visit the batch entries
+//              of a, b and out in order, over permuted, broadcast, sliced and size-1 batch dims
 // Prints "<name> <checked> <mismatches> [first mismatch]" per family, then "done".
+#include <array>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -16,6 +19,7 @@
 
 #include "../../../../kernels/cuda/cublaslt.cuh"
 #include "../../../../kernels/cuda/gemm_tiles.cuh"
+#include "../../../../kernels/cuda/matmul_batch.cuh"
 
 namespace {
 
@@ -23,6 +27,8 @@ using namespace mt;
 using namespace mt::cuda;
 using namespace mt::cuda::gemm;
 using namespace mt::cuda::gemm::lt;
+using mt::cuda::BatchPlan;
+using mt::cuda::batch_plan;
 
 struct Tally {
   const char* name;
@@ -302,6 +308,81 @@ void lt_paths_family() {
   t.check(order, "site-packages before the fixed paths");
 }
 
+
+// Random batch layouts: batch dims of size 0..3, each tensor's dims in a random order of a contiguous
+// buffer, some broadcast (stride 0) or sliced (every other index).
+void batch_family() {
+  Tally t{"batch"};
+  for (int trial = 0; trial < 20000; ++trial) {
+    const int nb = int(next_random() % 5), nd = nb + 2;
+    int64_t shape[MT_MAX_DIMS];
+    for (int d = 0; d < nb; ++d) shape[d] = int64_t(next_random() % 4);
+    for (int d = 0; d < nb; ++d)
+      if (shape[d] == 0 && next_random() % 8 != 0) shape[d] = 1 + int64_t(next_random() % 3);
+    shape[nb] = 3;
+    shape[nb + 1] = 2;
+    mt_layout l[3];
+    for (int tn = 0; tn < 3; ++tn) {
+      l[tn].ndim = nd;
+      l[tn].offset = int64_t(next_random() % 7);
+      int order[MT_MAX_DIMS];
+      for (int d = 0; d < nd; ++d) order[d] = d;
+      if (next_random() % 2 == 0)
+        for (int d = nb - 1; d > 0; --d) std::swap(order[d], order[next_random() % uint64_t(d + 1)]);
+      int64_t stride = next_random() % 3 == 0 ? 2 : 1;
+      for (int q = nd - 1; q >= 0; --q) {
+        const int d = order[q];
+        l[tn].shape[d] = shape[d];
+        const bool broadcast = tn < 2 && d < nb && next_random() % 5 == 0;
+        l[tn].strides[d] = broadcast ? 0 : stride;
+        if (!broadcast) stride *= shape[d] > 0 ? shape[d] : 1;
+      }
+    }
+    const mt_layout* const ls[3] = {&l[0], &l[1], &l[2]};
+    const BatchPlan p = batch_plan(ls, nd);
+    // The plain enumeration: every batch index in row-major order, its element offset in each tensor.
+    std::vector<std::array<int64_t, 3>> want, got;
+    int64_t total = 1;
+    for (int d = 0; d < nb; ++d) total *= shape[d];
+    std::vector<int64_t> idx(size_t(nb), 0);
+    for (int64_t e = 0; e < total; ++e) {
+      std::array<int64_t, 3> off{};
+      for (int tn = 0; tn < 3; ++tn) {
+        off[size_t(tn)] = l[tn].offset;
+        for (int d = 0; d < nb; ++d) off[size_t(tn)] += idx[size_t(d)] * l[tn].strides[d];
+      }
+      want.push_back(off);
+      for (int d = nb - 1; d >= 0; --d) {
+        if (++idx[size_t(d)] < shape[d]) break;
+        idx[size_t(d)] = 0;
+      }
+    }
+    if (!p.empty) {
+      int64_t outer_total = 1;
+      for (int d : p.outer) outer_total *= shape[d];
+      std::vector<int64_t> oi(p.outer.size(), 0);
+      for (int64_t e = 0; e < outer_total; ++e) {
+        for (int64_t i = 0; i < p.count; ++i) {
+          std::array<int64_t, 3> off{};
+          for (int tn = 0; tn < 3; ++tn) {
+            off[size_t(tn)] = l[tn].offset + i * p.bs[tn];
+            for (size_t q = 0; q < p.outer.size(); ++q) off[size_t(tn)] += oi[q] * l[tn].strides[p.outer[q]];
+          }
+          got.push_back(off);
+        }
+        for (size_t q = p.outer.size(); q-- > 0;) {
+          if (++oi[q] < shape[p.outer[q]]) break;
+          oi[q] = 0;
+        }
+      }
+    }
+    char what[200];
+    std::snprintf(what, sizeof what, "trial %d: %zu batch entries planned, %zu expected (outer %zu, count %lld)", trial,
+                  got.size(), want.size(), p.outer.size(), (long long)p.count);
+    t.check(got == want, what);
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -314,6 +395,7 @@ int main() {
   wmma_family<f16, float>("wmma-f16-c-f32");
   lt_plan_family();
   lt_paths_family();
+  batch_family();
   std::printf("done\n");
   return 0;
 }
