@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <tuple>
 
@@ -156,15 +157,32 @@ struct Device {
 
 using Key = std::tuple<int, int32_t, bool, int64_t, int64_t, int64_t, bool, bool, int64_t, int64_t, int64_t, int64_t,
                        int64_t, int64_t, int64_t, uint32_t, uint32_t, uint32_t>;
+// The descriptors of one problem, kept with its algorithm for every later call of the same problem (the
+// data pointers are arguments of cublasLtMatmul, not of the descriptors).
+struct Descs {
+  const Api& api;
+  cublasLtMatmulDesc_t desc = nullptr;
+  cublasLtMatrixLayout_t la = nullptr, lb = nullptr, lc = nullptr;
+  explicit Descs(const Api& a) : api(a) {}
+  ~Descs() {
+    if (lc != nullptr) api.layout_destroy(lc);
+    if (lb != nullptr) api.layout_destroy(lb);
+    if (la != nullptr) api.layout_destroy(la);
+    if (desc != nullptr) api.desc_destroy(desc);
+  }
+};
+
 struct Choice {
-  bool ok;
-  cublasLtMatmulAlgo_t algo;
-  size_t workspace;
+  bool ok = false;
+  cublasLtMatmulAlgo_t algo{};
+  size_t workspace = 0;
+  std::unique_ptr<Descs> descs;
 };
 
 std::mutex g_mutex;
 Device g_devices[64];
-std::map<Key, Choice> g_algos;
+// Never destroyed: destroying descriptors at exit could call into a library already torn down.
+std::map<Key, Choice>& g_algos = *new std::map<Key, Choice>();
 
 // Largest power of two (<= 256) dividing every byte address an operand's rows and batch entries start at.
 uint32_t alignment(const void* p, int64_t ld, int64_t bs, int64_t size) {
@@ -182,22 +200,6 @@ cudaDataType_t data_type(int32_t dtype) {
       return CUDA_R_32F;
   }
 }
-
-// The descriptors of one call, destroyed with it.
-struct Descs {
-  const Api& api;
-  cublasLtMatmulDesc_t desc = nullptr;
-  cublasLtMatrixLayout_t la = nullptr, lb = nullptr, lc = nullptr;
-  cublasLtMatmulPreference_t pref = nullptr;
-  explicit Descs(const Api& a) : api(a) {}
-  ~Descs() {
-    if (pref != nullptr) api.pref_destroy(pref);
-    if (lc != nullptr) api.layout_destroy(lc);
-    if (lb != nullptr) api.layout_destroy(lb);
-    if (la != nullptr) api.layout_destroy(la);
-    if (desc != nullptr) api.desc_destroy(desc);
-  }
-};
 
 bool layout(const Api& api, cublasLtMatrixLayout_t* out, cudaDataType_t type, const Mat& m, int32_t batch,
             int64_t bs) {
@@ -222,6 +224,46 @@ Device* device_state(int device) {
   return d.usable ? &d : nullptr;
 }
 
+// The descriptors of a problem and cuBLASLt's first heuristic choice for it (ok = false when any call
+// fails or nothing fits the workspace: the problem then always runs our kernels).
+Choice choose(const Api& api, const Device& dev, const Plan& p, int32_t dtype, bool c_f32, int64_t batch,
+              uint32_t align_a, uint32_t align_b, uint32_t align_c) {
+  Choice choice;
+  auto d = std::make_unique<Descs>(api);
+  const cudaDataType_t ab_type = data_type(dtype);
+  const cudaDataType_t c_type = c_f32 ? CUDA_R_32F : ab_type;
+  const int32_t count = int32_t(batch);
+  const int32_t ta = p.a.trans ? kOpT : kOpN, tb = p.b.trans ? kOpT : kOpN;
+  if (api.desc_create(&d->desc, kCompute32F, CUDA_R_32F) != kSuccess ||
+      api.desc_set(d->desc, kDescTransA, &ta, sizeof ta) != kSuccess ||
+      api.desc_set(d->desc, kDescTransB, &tb, sizeof tb) != kSuccess)
+    return choice;
+  if (!layout(api, &d->la, ab_type, p.a, count, p.bsa) || !layout(api, &d->lb, ab_type, p.b, count, p.bsb) ||
+      !layout(api, &d->lc, c_type, p.c, count, p.bsc))
+    return choice;
+  cublasLtMatmulPreference_t pref = nullptr;
+  if (api.pref_create(&pref) != kSuccess) return choice;
+  const uint64_t max_ws = dev.workspace_bytes;
+  cublasLtMatmulHeuristicResult_t result{};
+  int found = 0;
+  const bool ok =
+      api.pref_set(pref, kPrefMaxWorkspace, &max_ws, sizeof max_ws) == kSuccess &&
+      api.pref_set(pref, kPrefReductionMask, &kReductionComputeType, sizeof kReductionComputeType) == kSuccess &&
+      api.pref_set(pref, kPrefAlignA, &align_a, sizeof align_a) == kSuccess &&
+      api.pref_set(pref, kPrefAlignB, &align_b, sizeof align_b) == kSuccess &&
+      api.pref_set(pref, kPrefAlignC, &align_c, sizeof align_c) == kSuccess &&
+      api.pref_set(pref, kPrefAlignD, &align_c, sizeof align_c) == kSuccess &&
+      api.heuristic(dev.handle, d->desc, d->la, d->lb, d->lc, d->lc, pref, 1, &result, &found) == kSuccess &&
+      found > 0 && result.state == kSuccess && result.workspaceSize <= dev.workspace_bytes;
+  api.pref_destroy(pref);
+  if (!ok) return choice;
+  choice.ok = true;
+  choice.algo = result.algo;
+  choice.workspace = result.workspaceSize;
+  choice.descs = std::move(d);
+  return choice;
+}
+
 }  // namespace
 
 const char* info() { return disabled() ? "disabled by MANTISSA_CUBLASLT=0" : library().info.c_str(); }
@@ -231,7 +273,7 @@ bool matmul(int device, int32_t dtype, bool c_f32, int64_t m, int64_t n, int64_t
   if (disabled()) return false;
   const Library& lib = library();
   if (!lib.loaded) return false;
-  const Plan p = plan(m, n, k, a, b, c, batch);
+  Plan p = plan(m, n, k, a, b, c, batch);
   if (!p.ok) return false;
   const Api& api = lib.api;
   std::lock_guard<std::mutex> lock(g_mutex);
@@ -239,46 +281,21 @@ bool matmul(int device, int32_t dtype, bool c_f32, int64_t m, int64_t n, int64_t
   if (dev == nullptr) return false;
   const int64_t size = itemsize(dtype);
   const int64_t csize = c_f32 ? 4 : size;
-  const cudaDataType_t ab_type = data_type(dtype);
-  const cudaDataType_t c_type = c_f32 ? CUDA_R_32F : ab_type;
+  // A single entry's batch strides mean nothing: zero them so they neither lower the alignment nor split
+  // the cache.
+  if (batch == 1) p.bsa = p.bsb = p.bsc = 0;
   const uint32_t align_a = alignment(p.pa, p.a.ld, p.bsa, size);
   const uint32_t align_b = alignment(p.pb, p.b.ld, p.bsb, size);
   const uint32_t align_c = alignment(c.base, p.c.ld, p.bsc, csize);
-  const int32_t count = int32_t(batch);
-  Descs d(api);
-  const int32_t ta = p.a.trans ? kOpT : kOpN, tb = p.b.trans ? kOpT : kOpN;
-  if (api.desc_create(&d.desc, kCompute32F, CUDA_R_32F) != kSuccess ||
-      api.desc_set(d.desc, kDescTransA, &ta, sizeof ta) != kSuccess ||
-      api.desc_set(d.desc, kDescTransB, &tb, sizeof tb) != kSuccess)
-    return false;
-  if (!layout(api, &d.la, ab_type, p.a, count, p.bsa) || !layout(api, &d.lb, ab_type, p.b, count, p.bsb) ||
-      !layout(api, &d.lc, c_type, p.c, count, p.bsc))
-    return false;
   const Key key{device, dtype, c_f32, p.m, p.n, p.k, p.a.trans, p.b.trans, p.a.ld, p.b.ld, p.c.ld, batch,
                 p.bsa,  p.bsb, p.bsc, align_a, align_b, align_c};
   auto it = g_algos.find(key);
-  if (it == g_algos.end()) {
-    Choice choice{false, {}, 0};
-    const uint64_t max_ws = dev->workspace_bytes;
-    if (api.pref_create(&d.pref) == kSuccess &&
-        api.pref_set(d.pref, kPrefMaxWorkspace, &max_ws, sizeof max_ws) == kSuccess &&
-        api.pref_set(d.pref, kPrefReductionMask, &kReductionComputeType, sizeof kReductionComputeType) ==
-            kSuccess &&
-        api.pref_set(d.pref, kPrefAlignA, &align_a, sizeof align_a) == kSuccess &&
-        api.pref_set(d.pref, kPrefAlignB, &align_b, sizeof align_b) == kSuccess &&
-        api.pref_set(d.pref, kPrefAlignC, &align_c, sizeof align_c) == kSuccess &&
-        api.pref_set(d.pref, kPrefAlignD, &align_c, sizeof align_c) == kSuccess) {
-      cublasLtMatmulHeuristicResult_t result{};
-      int found = 0;
-      if (api.heuristic(dev->handle, d.desc, d.la, d.lb, d.lc, d.lc, d.pref, 1, &result, &found) == kSuccess &&
-          found > 0 && result.state == kSuccess && result.workspaceSize <= dev->workspace_bytes)
-        choice = Choice{true, result.algo, result.workspaceSize};
-    }
-    it = g_algos.emplace(key, choice).first;
-  }
+  if (it == g_algos.end())
+    it = g_algos.emplace(key, choose(api, *dev, p, dtype, c_f32, batch, align_a, align_b, align_c)).first;
   if (!it->second.ok) return false;
   const float fa = float(alpha), fb = float(beta);
   // D = C in place: cuBLASLt does not read C when beta is 0 (BLAS semantics), so NaN there cannot leak.
+  const Descs& d = *it->second.descs;
   return api.matmul(dev->handle, d.desc, &fa, p.pa, d.la, p.pb, d.lb, &fb, c.base, d.lc, c.base, d.lc,
                     &it->second.algo, dev->workspace, it->second.workspace, cudaStream_t(0)) == kSuccess;
 }

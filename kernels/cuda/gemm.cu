@@ -177,6 +177,17 @@ mt_status product(const char* op, int32_t dtype, bool c_f32, int64_t m, int64_t 
     return fail(err, MT_ERR_UNSUPPORTED_DTYPE, "%s: expected float32, float16, bfloat16 or float64, got %s", op,
                 dtype_name(dtype));
   if (m <= 0 || n <= 0 || batch <= 0) return MT_OK;
+  if (batch > 1 && c.bs == 0) {
+    // Every entry writes the same c: one product after another in stream order, as a loop would, rather
+    // than blocks racing on it.
+    const int64_t size = itemsize(dtype);
+    for (int64_t e = 0; e < batch; ++e) {
+      const Operand ae{static_cast<const char*>(a.base) + e * a.bs * size, a.rs, a.cs, 0};
+      const Operand be{static_cast<const char*>(b.base) + e * b.bs * size, b.rs, b.cs, 0};
+      if (mt_status s = product(op, dtype, c_f32, m, n, k, ae, be, c, alpha, beta, 1, err)) return s;
+    }
+    return MT_OK;
+  }
   int device = 0;
   if (cudaGetDevice(&device) != cudaSuccess) {
     cudaGetLastError();

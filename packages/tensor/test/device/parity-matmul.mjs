@@ -39,9 +39,26 @@ function signedTol(dtype, k) {
 
 /**
  * @param mt the package
- * @param check runParity's check(name, mode, build(device))
+ * @param check0 runParity's check(name, mode, build(device))
+ * @param device the device compared with the cpu; on a GPU every case runs twice, the second time with
+ *   MANTISSA_CUBLASLT=0 (our own kernels; the variable is read at every product)
  */
-export function matmulChecks(mt, check) {
+export function matmulChecks(mt, check0, device = 'cuda') {
+  const own = (build) => (d) => {
+    if (d === 'cpu') return build(d);
+    const saved = process.env.MANTISSA_CUBLASLT;
+    process.env.MANTISSA_CUBLASLT = '0';
+    try {
+      return build(d);
+    } finally {
+      if (saved === undefined) delete process.env.MANTISSA_CUBLASLT;
+      else process.env.MANTISSA_CUBLASLT = saved;
+    }
+  };
+  const check = (name, mode, build) => {
+    check0(name, mode, build);
+    if (device !== 'cpu') check0(`${name} [own kernels]`, mode, own(build));
+  };
   const make = (values, shape, dtype, d) =>
     mt.tensor(values, { dtype: 'float64', shape }).to({ dtype, device: d });
   const numel = (shape) => shape.reduce((a, b) => a * b, 1);
@@ -222,4 +239,34 @@ export function matmulChecks(mt, check) {
     b.dispose();
     return y;
   });
+
+  // The path taken: cuBLASLt whenever it is loaded (a contiguous float16 product always suits it), our
+  // tensor-core kernel with MANTISSA_CUBLASLT=0.
+  if (device !== 'cpu') {
+    const pathOf = (d, build) => {
+      const y = build(d);
+      if (d !== 'cpu') {
+        const info = mt.backendInfo().cuda;
+        const want =
+          process.env.MANTISSA_CUBLASLT !== '0' && info.blas?.startsWith('/') ? 'cublaslt' : 'wmma';
+        if (info.gemmPath !== want) {
+          y.dispose();
+          throw new Error(`gemm path ${info.gemmPath}, expected ${want} (cuBLASLt: ${info.blas})`);
+        }
+      }
+      return y;
+    };
+    const product = (d) => {
+      const a = make(exactValues(64 * 64, 73), [64, 64], 'float16', d);
+      const y = mt.matmul(a, a);
+      a.dispose();
+      return y;
+    };
+    check0('matmul path', 'values', (d) => pathOf(d, product));
+    check0(
+      'matmul path [own kernels]',
+      'values',
+      own((d) => pathOf(d, product)),
+    );
+  }
 }

@@ -519,7 +519,7 @@ export function runParity(mt, device = 'cuda') {
       });
     }
   }
-  matmulChecks(mt, check);
+  matmulChecks(mt, check, device);
   return results;
 }
 
