@@ -126,7 +126,7 @@ std::vector<std::string> candidates(Getenv getenv_fn, bool with_globs = true) {
   for (const char* name : kNames) out.push_back(name);  // the loader's own search path
   if (!with_globs) return out;
   // Python wheels: nvidia-cublas-cu* puts the library in site-packages/nvidia/cublas/lib, and PyTorch
-  // wheels may carry it in site-packages/torch/lib.
+  // wheels may carry it in site-packages/torch/lib (older ones under a hashed name, libcublasLt-<hash>.so.N).
   std::vector<std::string> sites = {"/usr/lib/python3*/site-packages", "/usr/lib/python3*/dist-packages",
                                     "/usr/local/lib/python3*/site-packages",
                                     "/usr/local/lib/python3*/dist-packages"};
@@ -137,7 +137,7 @@ std::vector<std::string> candidates(Getenv getenv_fn, bool with_globs = true) {
   const char* home = getenv_fn("HOME");
   if (home != nullptr && home[0] != '\0') sites.push_back(std::string(home) + "/.local/lib/python3*/site-packages");
   for (const std::string& site : sites) {
-    for (const char* sub : {"/nvidia/cublas/lib/libcublasLt.so*", "/torch/lib/libcublasLt.so*"}) {
+    for (const char* sub : {"/nvidia/cublas/lib/libcublasLt.so*", "/torch/lib/libcublasLt*.so*"}) {
       glob_t g{};
       if (glob((site + sub).c_str(), 0, nullptr, &g) == 0)
         for (size_t i = 0; i < g.gl_pathc; ++i) out.push_back(g.gl_pathv[i]);
