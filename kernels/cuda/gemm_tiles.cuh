@@ -147,23 +147,63 @@ struct WmmaSmem {
   alignas(128) float c[Wmma::BM][Wmma::CP];     // the accumulators, for the epilogue
 };
 
-// T is f16 or bf16 (a struct of uint16_t bits); zero outside the matrices, so padded k adds 0 x 0.
+// Eight 16-bit elements (16 bytes) at once; both addresses 16-byte aligned.
+MT_HD void copy8(uint16_t* dst, const void* src) {
+#ifdef __CUDA_ARCH__
+  *reinterpret_cast<uint4*>(dst) = *reinterpret_cast<const uint4*>(src);
+#else
+  std::memcpy(dst, src, 16);
+#endif
+}
+
+// The 8 elements (i, j0 .. j0 + 7) of a matrix whose unit stride is along j, into dst: one 16-byte load
+// when they are all inside and aligned, else one by one with zeros outside.
+template <class T>
+MT_HD void load8(uint16_t* dst, const T* base, int64_t rs, int64_t i, int64_t j0, int64_t rows, int64_t cols) {
+  if (i < rows && j0 + 8 <= cols) {
+    const T* src = base + i * rs + j0;
+    if ((reinterpret_cast<uintptr_t>(src) & 15) == 0) {
+      copy8(dst, src);
+      return;
+    }
+  }
+  for (int u = 0; u < 8; ++u) dst[u] = element_or_zero(base, rs, int64_t(1), i, j0 + u, rows, cols).bits;
+}
+
+// T is f16 or bf16 (a struct of uint16_t bits); zero outside the matrices, so padded k adds 0 x 0. An
+// operand with unit stride along the tile's rows (A along k, B along n: row-major) is copied 8 elements
+// a thread (16-byte loads where aligned); any other is copied one element a thread, neighbouring threads
+// along its unit-stride axis. Tile rows are 16-byte aligned (AP and BP are multiples of 8).
 template <class T>
 MT_HD void wmma_load(WmmaSmem& s, const Args<float>& p, int64_t e, int64_t row0, int64_t col0, int64_t k0,
                      int tid) {
   const T* a = static_cast<const T*>(p.a) + e * p.abs;
   const T* b = static_cast<const T*>(p.b) + e * p.bbs;
-  const bool a_k_fast = p.acs == 1;
-  const bool b_n_fast = p.bcs == 1;
-  for (int x = tid; x < Wmma::BM * Wmma::BK; x += Wmma::THREADS) {
-    int r, kk;
-    tile_coord(x, Wmma::BM, Wmma::BK, a_k_fast, &r, &kk);
-    s.a[r][kk] = element_or_zero(a, p.ars, p.acs, row0 + r, k0 + kk, p.m, p.k).bits;
+  if (p.acs == 1) {
+    constexpr int chunks = Wmma::BK / 8;
+    for (int x = tid; x < Wmma::BM * chunks; x += Wmma::THREADS) {
+      const int r = x / chunks, kk = (x % chunks) * 8;
+      load8(&s.a[r][kk], a, p.ars, row0 + r, k0 + kk, p.m, p.k);
+    }
+  } else {
+    for (int x = tid; x < Wmma::BM * Wmma::BK; x += Wmma::THREADS) {
+      int r, kk;
+      tile_coord(x, Wmma::BM, Wmma::BK, false, &r, &kk);
+      s.a[r][kk] = element_or_zero(a, p.ars, p.acs, row0 + r, k0 + kk, p.m, p.k).bits;
+    }
   }
-  for (int x = tid; x < Wmma::BK * Wmma::BN; x += Wmma::THREADS) {
-    int kk, c;
-    tile_coord(x, Wmma::BK, Wmma::BN, b_n_fast, &kk, &c);
-    s.b[kk][c] = element_or_zero(b, p.brs, p.bcs, k0 + kk, col0 + c, p.k, p.n).bits;
+  if (p.bcs == 1) {
+    constexpr int chunks = Wmma::BN / 8;
+    for (int x = tid; x < Wmma::BK * chunks; x += Wmma::THREADS) {
+      const int kk = x / chunks, c = (x % chunks) * 8;
+      load8(&s.b[kk][c], b, p.brs, k0 + kk, col0 + c, p.k, p.n);
+    }
+  } else {
+    for (int x = tid; x < Wmma::BK * Wmma::BN; x += Wmma::THREADS) {
+      int kk, c;
+      tile_coord(x, Wmma::BK, Wmma::BN, false, &kk, &c);
+      s.b[kk][c] = element_or_zero(b, p.brs, p.bcs, k0 + kk, col0 + c, p.k, p.n).bits;
+    }
   }
 }
 

@@ -201,7 +201,7 @@ void wmma_family(const char* name) {
   Tally t{name};
   for (int64_t m : kSizes)
     for (int64_t n : kSizes)
-      for (int64_t k : {int64_t(0), int64_t(1), int64_t(32), int64_t(47)}) {
+      for (int64_t k : {int64_t(0), int64_t(1), int64_t(32), int64_t(47), int64_t(64)}) {
         const int ka = int(next_random() % 4), kb = int(next_random() % 4), kc = int(next_random() % 4);
         const bool ab = next_random() % 2 == 0;
         wmma_case<T, C>(t, 1 + int64_t(next_random() % 2), m, n, k, ka, kb, kc, ab ? 1.0 : 0.5, ab ? 0.0 : -2.0);
