@@ -181,9 +181,12 @@ mt_status product(const char* op, int32_t dtype, bool c_f32, int64_t m, int64_t 
     // Every entry writes the same c: one product after another in stream order, as a loop would, rather
     // than blocks racing on it.
     const int64_t size = itemsize(dtype);
+    auto entry = [&](const void* base, int64_t off) -> const void* {
+      return base == nullptr ? nullptr : static_cast<const char*>(base) + off * size;  // k = 0: may be null
+    };
     for (int64_t e = 0; e < batch; ++e) {
-      const Operand ae{static_cast<const char*>(a.base) + e * a.bs * size, a.rs, a.cs, 0};
-      const Operand be{static_cast<const char*>(b.base) + e * b.bs * size, b.rs, b.cs, 0};
+      const Operand ae{entry(a.base, e * a.bs), a.rs, a.cs, 0};
+      const Operand be{entry(b.base, e * b.bs), b.rs, b.cs, 0};
       if (mt_status s = product(op, dtype, c_f32, m, n, k, ae, be, c, alpha, beta, 1, err)) return s;
     }
     return MT_OK;

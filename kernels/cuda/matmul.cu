@@ -24,18 +24,19 @@ extern "C" mt_status mt_cuda_k_matmul(mt_tensor* args, int32_t nargs, const doub
   std::vector<int64_t> idx(outer, 0);
   int64_t entries = 1;
   for (int d : plan.outer) entries *= l[2]->shape[d];
+  // An empty a or b (k = 0) may have no storage: no address is formed from a null base.
+  auto at = [&](int t, int64_t off) -> char* {
+    return args[t].data == nullptr ? nullptr : static_cast<char*>(args[t].data) + off * size;
+  };
   for (int64_t entry = 0; entry < entries; ++entry) {
     int64_t off[3];
     for (int t = 0; t < 3; ++t) {
       off[t] = l[t]->offset;
       for (size_t i = 0; i < outer; ++i) off[t] += idx[i] * l[t]->strides[plan.outer[i]];
     }
-    const cuda::gemm::Operand a{static_cast<const char*>(args[0].data) + off[0] * size, l[0]->strides[nd - 2],
-                                l[0]->strides[nd - 1], plan.bs[0]};
-    const cuda::gemm::Operand b{static_cast<const char*>(args[1].data) + off[1] * size, l[1]->strides[nd - 2],
-                                l[1]->strides[nd - 1], plan.bs[1]};
-    const cuda::gemm::Output c{static_cast<char*>(args[2].data) + off[2] * size, l[2]->strides[nd - 2],
-                               l[2]->strides[nd - 1], plan.bs[2]};
+    const cuda::gemm::Operand a{at(0, off[0]), l[0]->strides[nd - 2], l[0]->strides[nd - 1], plan.bs[0]};
+    const cuda::gemm::Operand b{at(1, off[1]), l[1]->strides[nd - 2], l[1]->strides[nd - 1], plan.bs[1]};
+    const cuda::gemm::Output c{at(2, off[2]), l[2]->strides[nd - 2], l[2]->strides[nd - 1], plan.bs[2]};
     if (mt_status s = cuda::gemm::product("matmul", dtype, false, shape.m, shape.n, shape.k, a, b, c, alpha, beta,
                                           plan.count, err))
       return s;
