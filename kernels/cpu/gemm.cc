@@ -22,6 +22,7 @@
 #include "gemm.h"
 #include "isa.h"
 #include "kernel.h"
+#include "matmul_args.h"
 #include "parallel.h"
 
 namespace mt {
@@ -274,43 +275,16 @@ bool product_packed_b(int64_t m, int64_t n, int64_t k, Block a, PackB b, float* 
 extern "C" mt_status mt_k_matmul(mt_tensor* args, int32_t nargs, const double* attrs, int32_t nattrs,
                                  mt_error* err) {
   using namespace mt;
-  if (nargs != 3) return fail(err, MT_ERR_INVALID_ARGUMENT, "matmul: expected 3 tensors (a, b, out), got %d", nargs);
+  MatmulShape shape{};
+  if (mt_status s = check_matmul(args, nargs, &shape, err)) return s;
   const mt_tensor &a = args[0], &b = args[1], &c = args[2];
-  if (a.dtype != c.dtype || b.dtype != c.dtype)
-    return fail(err, MT_ERR_UNSUPPORTED_DTYPE, "matmul: expected one dtype, got %s, %s -> %s", dtype_name(a.dtype),
-                dtype_name(b.dtype), dtype_name(c.dtype));
-  gemm::Src src;
-  switch (c.dtype) {
-    case MT_FLOAT32:
-      src = gemm::Src::F32;
-      break;
-    case MT_FLOAT16:
-      src = gemm::Src::F16;
-      break;
-    case MT_BFLOAT16:
-      src = gemm::Src::BF16;
-      break;
-    case MT_FLOAT64:
-      src = gemm::Src::F32;  // unused: float64 has its own loop
-      break;
-    default:
-      return fail(err, MT_ERR_UNSUPPORTED_DTYPE, "matmul: expected float32, float16, bfloat16 or float64, got %s",
-                  dtype_name(c.dtype));
-  }
-  const int nd = c.layout.ndim;
-  if (nd < 2 || a.layout.ndim != nd || b.layout.ndim != nd)
-    return fail(err, MT_ERR_SHAPE, "matmul: expected operands of one rank >= 2, got %d, %d -> %d", a.layout.ndim,
-                b.layout.ndim, nd);
+  // float64 has its own loop and does not use src.
+  const gemm::Src src = c.dtype == MT_FLOAT16    ? gemm::Src::F16
+                        : c.dtype == MT_BFLOAT16 ? gemm::Src::BF16
+                                                 : gemm::Src::F32;
+  const int nd = shape.nd;
   const mt_layout &la = a.layout, &lb = b.layout, &lc = c.layout;
-  for (int d = 0; d < nd - 2; ++d)
-    if (la.shape[d] != lc.shape[d] || lb.shape[d] != lc.shape[d])
-      return fail(err, MT_ERR_SHAPE, "matmul: batch dim %d is %lld and %lld, expected %lld", d,
-                  (long long)la.shape[d], (long long)lb.shape[d], (long long)lc.shape[d]);
-  const int64_t m = lc.shape[nd - 2], n = lc.shape[nd - 1], k = la.shape[nd - 1];
-  if (la.shape[nd - 2] != m || lb.shape[nd - 1] != n || lb.shape[nd - 2] != k)
-    return fail(err, MT_ERR_SHAPE, "matmul: [%lld, %lld] x [%lld, %lld] cannot give [%lld, %lld]",
-                (long long)la.shape[nd - 2], (long long)k, (long long)lb.shape[nd - 2], (long long)lb.shape[nd - 1],
-                (long long)m, (long long)n);
+  const int64_t m = shape.m, n = shape.n, k = shape.k;
   gemm::Problem p;
   p.src = src;
   p.dtype = c.dtype;

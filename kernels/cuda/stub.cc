@@ -29,6 +29,8 @@ mt_status mt_cuda_copy_device(int32_t, void*, int32_t, const void*, size_t, mt_e
 mt_status mt_cuda_synchronize(int32_t, mt_error* err) { return not_compiled(err); }
 mt_status mt_cuda_memory(int32_t, size_t*, size_t*, size_t*, mt_error* err) { return not_compiled(err); }
 void mt_cuda_empty_cache(void) {}
+const char* mt_cuda_blas_info(void) { return kReason; }
+const char* mt_cuda_gemm_path(void) { return "none"; }
 mt_status mt_cuda_kernel_run(int32_t, mt_tensor*, int32_t, const double*, int32_t, mt_error* err) {
   return not_compiled(err);
 }

@@ -110,6 +110,11 @@ mt_status mt_cuda_synchronize(int32_t device, mt_error *err);
 /* Per device: bytes held by live allocations, bytes cached for reuse, and their peak. */
 mt_status mt_cuda_memory(int32_t device, size_t *allocated, size_t *cached, size_t *peak, mt_error *err);
 void mt_cuda_empty_cache(void);
+/* The cuBLASLt library the CUDA GEMM loaded at run time (its path), or why none is loaded ("disabled by
+ * MANTISSA_CUBLASLT=0", "libcublasLt not found (...)", or that CUDA is not compiled in). */
+const char *mt_cuda_blas_info(void);
+/* Which implementation the last CUDA GEMM call ran: "cublaslt", "wmma", "simt", or "none". */
+const char *mt_cuda_gemm_path(void);
 /* Runs kernel `id` (ops.def) on CUDA tensors, all on one device; MT_ERR_NOT_IMPLEMENTED_ON_DEVICE
  * when the CUDA backend has no such kernel yet. */
 mt_status mt_cuda_kernel_run(int32_t id, mt_tensor *args, int32_t nargs, const double *attrs, int32_t nattrs,

@@ -322,6 +322,11 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   c.Set("emulated", mt_cuda()->emulated != 0);
   c.Set("devices", cuda > 0 ? cuda : 0);
   c.Set("reason", reason != nullptr ? Napi::Value(Napi::String::New(env, reason)) : env.Null());
+  // The cuBLASLt the CUDA GEMM loaded (its path) or why it did not; loads it on first use. An emulated
+  // device runs the CPU kernels: no GEMM library is involved.
+  const bool real = cuda > 0 && mt_cuda()->emulated == 0;
+  c.Set("blas", real ? Napi::Value(Napi::String::New(env, mt_cuda_blas_info())) : env.Null());
+  c.Set("gemmPath", mt_cuda_gemm_path());
   out.Set("cuda", c);
   return out;
 }

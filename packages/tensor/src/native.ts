@@ -29,8 +29,17 @@ export interface NativeBinding {
     /**
      * `emulated`: MANTISSA_CUDA_EMULATE=1 was set and no real device exists, so 'cuda' is one device
      * emulated on the host (same allocator accounting, CPU kernels): it checks placement, not GPU numbers.
+     * blas: the cuBLASLt library the CUDA GEMM loaded (its path), or why none is; null without a device.
+     * gemmPath: what the last CUDA GEMM ran ("cublaslt", "wmma", "simt"; "none" before the first).
      */
-    cuda: { compiled: boolean; devices: number; emulated: boolean; reason: string | null };
+    cuda: {
+      compiled: boolean;
+      devices: number;
+      emulated: boolean;
+      reason: string | null;
+      blas: string | null;
+      gemmPath: string;
+    };
   };
   memory(): { storages: number; bytes: number; cachedBytes: number };
   emptyCache(): void;

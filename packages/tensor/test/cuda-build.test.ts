@@ -135,6 +135,7 @@ const CUDA_KERNELS = [
   'conv2d',
   'conv2d_backward_input',
   'conv2d_backward_weight',
+  'matmul',
 ];
 
 describe.skipIf(!backendInfo().cuda.compiled)('the CUDA kernel table', () => {

@@ -9,6 +9,7 @@
 // ok: false with the NotImplementedOnDeviceError message, so missing coverage shows.
 
 import { conv2dChecks } from './parity-conv2d.mjs';
+import { matmulChecks } from './parity-matmul.mjs';
 
 const FLOATS = ['float32', 'float16', 'bfloat16', 'float64'];
 const ALL = [...FLOATS, 'int32', 'bool'];
@@ -520,6 +521,7 @@ export function runParity(mt, device = 'cuda') {
     }
   }
   conv2dChecks(mt, check, { src, randomValues, FLOATS });
+  matmulChecks(mt, check, device);
   return results;
 }
 
