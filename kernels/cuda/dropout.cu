@@ -40,7 +40,7 @@ struct DropoutBackward {
 extern "C" mt_status mt_cuda_k_dropout(mt_tensor* args, int32_t, const double* attrs, int32_t nattrs, mt_error* err) {
   MT_TRY(check_dropout(args, attrs, nattrs, err));
   const double p = attrs[0];
-  const mt_tensor &x = args[0], &out = args[1];
+  const mt_tensor& x = args[0];
   const int64_t n = numel(x.layout);
   if (n == 0) return MT_OK;
   const unsigned long long seed = static_cast<unsigned long long>(attrs[1]), offset = static_cast<unsigned long long>(attrs[2]);
