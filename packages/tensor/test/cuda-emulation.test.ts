@@ -19,6 +19,8 @@ describe.skipIf(info.devices === 0)('cuda (emulated without a GPU)', () => {
       devices: 1,
       emulated: true,
       reason: 'emulated on the host (MANTISSA_CUDA_EMULATE=1)',
+      blas: null, // the CPU kernels run: no GEMM library
+      gemmPath: 'none',
     });
   });
 

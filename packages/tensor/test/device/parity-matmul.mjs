@@ -241,8 +241,8 @@ export function matmulChecks(mt, check0, device = 'cuda') {
   });
 
   // The path taken: cuBLASLt whenever it is loaded (a contiguous float16 product always suits it), our
-  // tensor-core kernel with MANTISSA_CUBLASLT=0.
-  if (device !== 'cpu') {
+  // tensor-core kernel with MANTISSA_CUBLASLT=0. An emulated device runs the CPU kernels: no GEMM path.
+  if (device !== 'cpu' && !mt.backendInfo().cuda.emulated) {
     const pathOf = (d, build) => {
       const y = build(d);
       if (d !== 'cpu') {
