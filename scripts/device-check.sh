@@ -4,6 +4,9 @@
 #   cd packages/tensor && MANTISSA_CUDA=1 MANTISSA_CUDA_ARCHS=90 node scripts/native.mjs rebuild && cd ../..
 #   pnpm build && node scripts/device-bundle.mjs
 # then: run(command="bash scripts/device-check.sh", timeout_s=480, carry=[".device"])
+# A rehearsal without a GPU: `MANTISSA_CUDA_EMULATE=1 PYTHON=/usr/bin/python3 OUT=/tmp/dc bash scripts/device-check.sh`
+# runs every step against the emulated device (placement and plumbing; the CPU kernels' numbers, CPU
+# speed, and PyTorch steps that fail for want of CUDA).
 # Results in $OUT (commit the JSON under bench/results/ with the date and the machine):
 #   device-info.json, nvidia-smi.txt   the addon's view of the GPU (cuBLASLt found or not) and the driver's
 #   cuda-parity.json                   every CUDA result against the CPU's (test/device/parity.mjs), with
@@ -25,7 +28,8 @@ if ! command -v node >/dev/null 2>&1; then
   chmod +x .device/bin/node
   export PATH=$PWD/.device/bin:$PATH
 fi
-echo "node $(node --version), $(python3 -c 'import torch;print("torch", torch.__version__, torch.version.cuda)')"
+PYTHON=${PYTHON:-python3}
+echo "node $(node --version), $($PYTHON -c 'import torch;print("torch", torch.__version__, torch.version.cuda)')"
 command -v nvidia-smi >/dev/null && nvidia-smi > "$OUT/nvidia-smi.txt" 2>&1
 node -e "
   const info = require(process.argv[1]).info();
@@ -57,13 +61,13 @@ done
 bench() {  # bench <name> <command...>: JSON lines appended to bench.jsonl
   local name=$1
   shift
-  step "$name" 90 bash -c "$* | tee -a '$OUT/bench.jsonl'"
+  step "$name" 90 bash -o pipefail -c "$* | tee -a '$OUT/bench.jsonl'"
 }
 bench "gemm mantissa" node "$APP/gemm.mjs"
-bench "gemm pytorch" python3 packages/tensor/bench/cuda_gemm_torch.py
+bench "gemm pytorch" "$PYTHON" packages/tensor/bench/cuda_gemm_torch.py
 bench "conv block mantissa" node "$APP/conv.mjs"
-bench "conv block pytorch" python3 packages/tensor/bench/cuda_conv_torch.py
+bench "conv block pytorch" "$PYTHON" packages/tensor/bench/cuda_conv_torch.py
 bench "seed step mantissa" node "$APP/step.mjs" --batch 512
-bench "seed step pytorch" python3 bench/cuda_step_torch.py --batch 512
+bench "seed step pytorch" "$PYTHON" bench/cuda_step_torch.py --batch 512
 echo "device-check: $failed step(s) failed"
 exit $((failed > 0))
