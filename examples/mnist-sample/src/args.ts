@@ -8,6 +8,8 @@ export function parseArgs(argv: readonly string[], defaultDevice: string): Examp
   const out: ExampleArgs = { device: defaultDevice, precision: 'fp16' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
+    // `pnpm example -- --device cuda` hands the separator through: it separates nothing here.
+    if (a === '--') continue;
     if (a === '--device' || a.startsWith('--device=')) {
       const v = a === '--device' ? argv[++i] : a.slice('--device='.length);
       if (v === undefined || !/^(cpu|cuda(:\d+)?)$/.test(v)) {
