@@ -11,7 +11,6 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findNvcc } from '../scripts/cuda-build.mjs';
 import {
   conv2d,
   conv2dBackwardInput,
@@ -21,8 +20,7 @@ import {
   tensor,
   tidy,
 } from '../src/index';
-
-const nvcc = process.env.MANTISSA_CUDA === '0' ? null : findNvcc();
+import { nvcc } from './helpers/host-nvcc';
 
 type Perm = [number, number, number, number];
 const ID: Perm = [0, 1, 2, 3];

@@ -8,35 +8,12 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findNvcc, library } from '../scripts/cuda-build.mjs';
-
-const nvcc = process.env.MANTISSA_CUDA === '0' ? null : findNvcc();
+import { library } from '../scripts/cuda-build.mjs';
+import { buildHostProgram, nvcc, runFamilies } from './helpers/host-nvcc';
 
 describe.skipIf(nvcc === null)('the CUDA GEMM’s tiles and cuBLASLt plans, run on the host', () => {
   it('equal plain loops, and the search order is as documented', () => {
-    const exe = join(mkdtempSync(join(tmpdir(), 'mt-cuda-gemm-host-')), 'gemm-host');
-    const root = join(__dirname, '..');
-    const cc = spawnSync(
-      nvcc!,
-      [
-        '-std=c++17',
-        '-O2',
-        '--fmad=false',
-        `-I${join(root, '..', '..', 'kernels', 'include')}`,
-        join(__dirname, 'cuda', 'gemm-host.cu'),
-        '-o',
-        exe,
-      ],
-      { encoding: 'utf8' },
-    );
-    expect(cc.status, cc.stderr).toBe(0);
-    const run = spawnSync(exe, { encoding: 'utf8', env: { ...process.env, MANTISSA_CUBLASLT: '' } });
-    const lines = run.stdout.trim().split('\n');
-    expect(lines.at(-1), run.stderr).toBe('done');
-    const families = lines.slice(0, -1).map((l) => {
-      const [name, checked, bad, ...first] = l.split(' ');
-      return { name, checked: Number(checked), bad: Number(bad), first: first.join(' ') };
-    });
+    const families = runFamilies(buildHostProgram('gemm-host'), { ...process.env, MANTISSA_CUBLASLT: '' });
     expect(families.map((f) => f.name).sort()).toEqual(
       [
         'batch',
