@@ -99,7 +99,7 @@ extern "C" mt_status mt_k_conv2d(mt_tensor* args, int32_t nargs, const double* a
   const mt_tensor &x = args[0], &w = args[1], &y = args[nargs - 1];
   if (conv::direct_forward(g, y.dtype, x, w, bias, y)) return MT_OK;
   bool ok = true;
-  conv::dispatch_float(y.dtype, [&](auto t) { ok = conv::forward<decltype(t)>(g, x, w, bias, y); });
+  mt::dispatch_float(y.dtype, [&](auto t) { ok = conv::forward<decltype(t)>(g, x, w, bias, y); });
   if (!ok) return fail(err, MT_ERR_OUT_OF_MEMORY, "%s: out of memory for the GEMM's packing buffers", op);
   return MT_OK;
 }

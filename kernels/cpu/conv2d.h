@@ -378,20 +378,5 @@ constexpr int32_t dtype_of() {
                                         : MT_FLOAT64;
 }
 
-// Calls fn(T{}) for the four float dtypes (checked by common_dtype).
-template <class Fn>
-void dispatch_float(int32_t dt, Fn&& fn) {
-  switch (dt) {
-    case MT_FLOAT32:
-      return fn(float{});
-    case MT_FLOAT16:
-      return fn(f16{});
-    case MT_BFLOAT16:
-      return fn(bf16{});
-    default:
-      return fn(double{});
-  }
-}
-
 }  // namespace conv
 }  // namespace mt

@@ -86,7 +86,7 @@ extern "C" mt_status mt_k_conv2d_backward_input(mt_tensor* args, int32_t nargs, 
   if (numel(dx.layout) == 0) return MT_OK;
   if (conv::direct_backward_input(g, dx.dtype, gy, w, dx)) return MT_OK;
   bool ok = true;
-  conv::dispatch_float(dx.dtype, [&](auto t) { ok = conv::backward_input<decltype(t)>(g, gy, w, dx); });
+  mt::dispatch_float(dx.dtype, [&](auto t) { ok = conv::backward_input<decltype(t)>(g, gy, w, dx); });
   if (!ok) return fail(err, MT_ERR_OUT_OF_MEMORY, "%s: out of memory for the GEMM's packing buffers", op);
   return MT_OK;
 }

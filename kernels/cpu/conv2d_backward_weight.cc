@@ -99,7 +99,7 @@ extern "C" mt_status mt_k_conv2d_backward_weight(mt_tensor* args, int32_t nargs,
   const mt_tensor &gy = args[0], &x = args[1], &dw = args[2];
   if (conv::direct_backward_weight(g, dw.dtype, gy, x, dw)) return MT_OK;
   bool ok = true;
-  conv::dispatch_float(dw.dtype, [&](auto t) { ok = conv::backward_weight<decltype(t)>(g, gy, x, dw); });
+  mt::dispatch_float(dw.dtype, [&](auto t) { ok = conv::backward_weight<decltype(t)>(g, gy, x, dw); });
   if (!ok) return fail(err, MT_ERR_OUT_OF_MEMORY, "%s: out of memory for the GEMM's packing buffers", op);
   return MT_OK;
 }

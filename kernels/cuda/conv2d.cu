@@ -56,21 +56,6 @@ T* out_of(const mt_tensor& t) {
   return static_cast<T*>(t.data) + t.layout.offset;
 }
 
-// fn(T{}) for the four float dtypes (checked by common_dtype).
-template <class Fn>
-void dispatch(int32_t dt, Fn&& fn) {
-  switch (dt) {
-    case MT_FLOAT32:
-      return fn(float{});
-    case MT_FLOAT16:
-      return fn(f16{});
-    case MT_BFLOAT16:
-      return fn(bf16{});
-    default:
-      return fn(double{});
-  }
-}
-
 }  // namespace
 
 extern "C" mt_status mt_cuda_k_conv2d(mt_tensor* args, int32_t nargs, const double* attrs, int32_t nattrs,
@@ -82,7 +67,7 @@ extern "C" mt_status mt_cuda_k_conv2d(mt_tensor* args, int32_t nargs, const doub
   const mt_tensor &x = args[0], &w = args[1], &y = args[nargs - 1];
   DeviceExec ex{y.device - MT_DEVICE_CUDA, op};
   mt_status st = MT_OK;
-  dispatch(y.dtype, [&](auto tag) {
+  mt::dispatch_float(y.dtype, [&](auto tag) {
     using T = decltype(tag);
     const T* b = bias ? static_cast<const T*>(bias->data) + bias->layout.offset : nullptr;
     st = forward<T>(ex, op, g, view_of<T>(x), view_of<T>(w), b, bias ? bias->layout.strides[0] : 0, out_of<T>(y),
@@ -99,7 +84,7 @@ extern "C" mt_status mt_cuda_k_conv2d_backward_input(mt_tensor* args, int32_t na
   const mt_tensor &gy = args[0], &w = args[1], &dx = args[2];
   DeviceExec ex{dx.device - MT_DEVICE_CUDA, op};
   mt_status st = MT_OK;
-  dispatch(dx.dtype, [&](auto tag) {
+  mt::dispatch_float(dx.dtype, [&](auto tag) {
     using T = decltype(tag);
     st = backward_input<T>(ex, op, g, view_of<T>(gy), view_of<T>(w), out_of<T>(dx), kWorkspaceBytes, err);
   });
@@ -114,7 +99,7 @@ extern "C" mt_status mt_cuda_k_conv2d_backward_weight(mt_tensor* args, int32_t n
   const mt_tensor &gy = args[0], &x = args[1], &dw = args[2];
   DeviceExec ex{dw.device - MT_DEVICE_CUDA, op};
   mt_status st = MT_OK;
-  dispatch(dw.dtype, [&](auto tag) {
+  mt::dispatch_float(dw.dtype, [&](auto tag) {
     using T = decltype(tag);
     st = backward_weight<T>(ex, op, g, view_of<T>(gy), view_of<T>(x), out_of<T>(dw), kWorkspaceBytes, err);
   });
