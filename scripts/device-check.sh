@@ -38,9 +38,19 @@ node -e "
 " "$APP/build/Release/mantissa.node" "$OUT/device-info.json" || { echo "no CUDA device visible to the addon"; exit 3; }
 
 failed=0
+# The whole check must end inside the run's timeout (device time is scarce): each step gets at most what
+# is left of DEADLINE seconds, and a step with under 10 s left is skipped (and counted as failed).
+DEADLINE=${DEADLINE:-420}
 step() {  # step <name> <seconds> <command...>: runs it, records failure without stopping the rest
   local name=$1 limit=$2
   shift 2
+  local left=$((DEADLINE - SECONDS))
+  if [ $left -lt 10 ]; then
+    echo "== $name: skipped, the deadline (${DEADLINE} s) is reached"
+    failed=$((failed + 1))
+    return
+  fi
+  [ $left -lt "$limit" ] && limit=$left
   local t0=$SECONDS
   timeout "$limit" "$@"
   local rc=$?
