@@ -29,7 +29,8 @@ if ! command -v node >/dev/null 2>&1; then
 fi
 PYTHON=${PYTHON:-python3}
 echo "node $(node --version), $($PYTHON -c 'import torch;print("torch", torch.__version__, torch.version.cuda)')"
-command -v nvidia-smi >/dev/null && nvidia-smi > "$OUT/nvidia-smi.txt" 2>&1
+# The driver's CUDA version matters: the addon's CUDA 13 runtime needs a driver of 580 or later.
+command -v nvidia-smi >/dev/null && nvidia-smi > "$OUT/nvidia-smi.txt" 2>&1 && grep -m1 "Driver Version" "$OUT/nvidia-smi.txt"
 node -e "
   const info = require(process.argv[1]).info();
   require('fs').writeFileSync(process.argv[2], JSON.stringify(info, null, 2));
