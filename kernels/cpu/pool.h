@@ -114,6 +114,40 @@ inline mt_status check_max_pool_backward(mt_error* err, const char* op, int32_t 
   return check_scratch_output(err, op, gi);
 }
 
+// avg_pool2d(x, out), attrs as parse_avg; out of x's dtype and the pooled shape.
+inline mt_status check_avg_pool2d(mt_error* err, const char* op, const mt_tensor* args, const double* attrs,
+                                  int32_t nattrs, Pool2d* p, bool* include_pad, int64_t* oh, int64_t* ow) {
+  MT_TRY(parse_avg(err, op, attrs, nattrs, p, include_pad));
+  MT_TRY(check_pool_shapes(err, op, args[0], "output", args[1], *p, oh, ow));
+  return check_dtype(err, op, "output", args[1], args[0].dtype);
+}
+
+// avg_pool2d_backward(grad_output, grad_input): grad_input a contiguous [N, C, H, W] of grad_output's dtype.
+inline mt_status check_avg_pool2d_backward(mt_error* err, const char* op, const mt_tensor* args, const double* attrs,
+                                           int32_t nattrs, Pool2d* p, bool* include_pad, int64_t* oh, int64_t* ow) {
+  const mt_tensor &g = args[0], &gi = args[1];
+  MT_TRY(parse_avg(err, op, attrs, nattrs, p, include_pad));
+  MT_TRY(check_pool_shapes(err, op, gi, "grad_output", g, *p, oh, ow));
+  MT_TRY(check_dtype(err, op, "grad_output", g, gi.dtype));
+  return check_scratch_output(err, op, gi);
+}
+
+// max_pool2d(x, out, indices), 9 attrs (with dilation); indices int32 over an input plane.
+inline mt_status check_max_pool2d(mt_error* err, const char* op, const mt_tensor* args, const double* attrs,
+                                  int32_t nattrs, Pool2d* p, int64_t* oh, int64_t* ow) {
+  MT_TRY(check_attrs(err, op, nattrs, 9));
+  MT_TRY(parse_pool(err, op, attrs, true, p));
+  const mt_tensor &x = args[0], &out = args[1], &idx = args[2];
+  MT_TRY(check_pool_shapes(err, op, x, "output", out, *p, oh, ow));
+  MT_TRY(check_shape(err, op, "indices", idx, out.layout.shape, 4));
+  MT_TRY(check_dtype(err, op, "output", out, x.dtype));
+  MT_TRY(check_dtype(err, op, "indices", idx, MT_INT32));
+  const int64_t plane = x.layout.shape[2] * x.layout.shape[3];
+  if (plane > INT32_MAX)
+    return fail(err, MT_ERR_SHAPE, "%s: an input plane of %lld elements overflows int32 indices", op, (long long)plane);
+  return MT_OK;
+}
+
 template <class Fn>
 inline void for_planes(int64_t n, int64_t c, int64_t work, Fn&& fn) {
   const int64_t grain = std::max<int64_t>(1, (int64_t(1) << 15) / std::max<int64_t>(1, work));

@@ -40,11 +40,9 @@ extern "C" mt_status mt_k_avg_pool2d(mt_tensor* args, int32_t, const double* att
   const char* op = "avg_pool2d";
   Pool2d p;
   bool include_pad;
-  MT_TRY(parse_avg(err, op, attrs, nattrs, &p, &include_pad));
-  const mt_tensor &x = args[0], &out = args[1];
   int64_t oh, ow;
-  MT_TRY(check_pool_shapes(err, op, x, "output", out, p, &oh, &ow));
-  MT_TRY(check_dtype(err, op, "output", out, x.dtype));
+  MT_TRY(check_avg_pool2d(err, op, args, attrs, nattrs, &p, &include_pad, &oh, &ow));
+  const mt_tensor &x = args[0], &out = args[1];
   const mt_layout &xl = x.layout, &ol = out.layout;
   const int64_t h = xl.shape[2], w = xl.shape[3];
   dispatch_float(x.dtype, [&](auto tag) {
@@ -75,12 +73,9 @@ extern "C" mt_status mt_k_avg_pool2d_backward(mt_tensor* args, int32_t, const do
   const char* op = "avg_pool2d_backward";
   Pool2d p;
   bool include_pad;
-  MT_TRY(parse_avg(err, op, attrs, nattrs, &p, &include_pad));
-  const mt_tensor &g = args[0], &gi = args[1];
   int64_t oh, ow;
-  MT_TRY(check_pool_shapes(err, op, gi, "grad_output", g, p, &oh, &ow));
-  MT_TRY(check_dtype(err, op, "grad_output", g, gi.dtype));
-  MT_TRY(check_scratch_output(err, op, gi));
+  MT_TRY(check_avg_pool2d_backward(err, op, args, attrs, nattrs, &p, &include_pad, &oh, &ow));
+  const mt_tensor &g = args[0], &gi = args[1];
   const mt_layout &gl = g.layout, &il = gi.layout;
   const int64_t h = il.shape[2], w = il.shape[3];
   dispatch_float(g.dtype, [&](auto tag) {

@@ -15,18 +15,12 @@ extern "C" mt_status mt_k_max_pool2d(mt_tensor* args, int32_t, const double* att
                                      mt_error* err) {
   using namespace mt;
   const char* op = "max_pool2d";
-  MT_TRY(check_attrs(err, op, nattrs, 9));
   Pool2d p;
-  MT_TRY(parse_pool(err, op, attrs, true, &p));
-  const mt_tensor &x = args[0], &out = args[1], &idx = args[2];
   int64_t oh, ow;
-  MT_TRY(check_pool_shapes(err, op, x, "output", out, p, &oh, &ow));
-  MT_TRY(check_shape(err, op, "indices", idx, out.layout.shape, 4));
-  MT_TRY(check_dtype(err, op, "output", out, x.dtype));
-  MT_TRY(check_dtype(err, op, "indices", idx, MT_INT32));
+  MT_TRY(check_max_pool2d(err, op, args, attrs, nattrs, &p, &oh, &ow));
+  const mt_tensor &x = args[0], &out = args[1], &idx = args[2];
   const mt_layout &xl = x.layout, &ol = out.layout, &il = idx.layout;
   const int64_t h = xl.shape[2], w = xl.shape[3];
-  if (h * w > INT32_MAX) return fail(err, MT_ERR_SHAPE, "%s: an input plane of %lld elements overflows int32 indices", op, (long long)(h * w));
   dispatch_float(x.dtype, [&](auto tag) {
     using T = decltype(tag);
     using A = typename OpMath<T>::type;

@@ -225,11 +225,9 @@ extern "C" mt_status mt_cuda_k_avg_pool2d(mt_tensor* args, int32_t, const double
   const char* op = "avg_pool2d";
   Pool2d p;
   bool include_pad;
-  MT_TRY(parse_avg(err, op, attrs, nattrs, &p, &include_pad));
-  const mt_tensor &x = args[0], &out = args[1];
   int64_t oh, ow;
-  MT_TRY(check_pool_shapes(err, op, x, "output", out, p, &oh, &ow));
-  MT_TRY(check_dtype(err, op, "output", out, x.dtype));
+  MT_TRY(check_avg_pool2d(err, op, args, attrs, nattrs, &p, &include_pad, &oh, &ow));
+  const mt_tensor &x = args[0], &out = args[1];
   const int64_t nn = x.layout.shape[0], cc = x.layout.shape[1], h = x.layout.shape[2], w = x.layout.shape[3];
   const int64_t total = nn * cc * oh * ow;
   if (total == 0) return MT_OK;
@@ -245,12 +243,9 @@ extern "C" mt_status mt_cuda_k_avg_pool2d_backward(mt_tensor* args, int32_t, con
   const char* op = "avg_pool2d_backward";
   Pool2d p;
   bool include_pad;
-  MT_TRY(parse_avg(err, op, attrs, nattrs, &p, &include_pad));
-  const mt_tensor &g = args[0], &gi = args[1];
   int64_t oh, ow;
-  MT_TRY(check_pool_shapes(err, op, gi, "grad_output", g, p, &oh, &ow));
-  MT_TRY(check_dtype(err, op, "grad_output", g, gi.dtype));
-  MT_TRY(check_scratch_output(err, op, gi));
+  MT_TRY(check_avg_pool2d_backward(err, op, args, attrs, nattrs, &p, &include_pad, &oh, &ow));
+  const mt_tensor &g = args[0], &gi = args[1];
   const int64_t nn = gi.layout.shape[0], cc = gi.layout.shape[1], h = gi.layout.shape[2], w = gi.layout.shape[3];
   const int64_t total = nn * cc * h * w;
   if (total == 0) return MT_OK;
@@ -298,18 +293,11 @@ extern "C" mt_status mt_cuda_k_adaptive_avg_pool2d_backward(mt_tensor* args, int
 extern "C" mt_status mt_cuda_k_max_pool2d(mt_tensor* args, int32_t, const double* attrs, int32_t nattrs,
                                           mt_error* err) {
   const char* op = "max_pool2d";
-  MT_TRY(check_attrs(err, op, nattrs, 9));
   Pool2d p;
-  MT_TRY(parse_pool(err, op, attrs, true, &p));
-  const mt_tensor &x = args[0], &out = args[1], &idx = args[2];
   int64_t oh, ow;
-  MT_TRY(check_pool_shapes(err, op, x, "output", out, p, &oh, &ow));
-  MT_TRY(check_shape(err, op, "indices", idx, out.layout.shape, 4));
-  MT_TRY(check_dtype(err, op, "output", out, x.dtype));
-  MT_TRY(check_dtype(err, op, "indices", idx, MT_INT32));
+  MT_TRY(check_max_pool2d(err, op, args, attrs, nattrs, &p, &oh, &ow));
+  const mt_tensor &x = args[0], &out = args[1], &idx = args[2];
   const int64_t nn = x.layout.shape[0], cc = x.layout.shape[1], h = x.layout.shape[2], w = x.layout.shape[3];
-  if (h * w > INT32_MAX)
-    return fail(err, MT_ERR_SHAPE, "%s: an input plane of %lld elements overflows int32 indices", op, (long long)(h * w));
   const int64_t total = nn * cc * oh * ow;
   if (total == 0) return MT_OK;
   dispatch_float(x.dtype, [&](auto tag) {
