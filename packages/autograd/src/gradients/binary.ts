@@ -83,26 +83,19 @@ function extremum(g: Tensor, a: Tensor | number, b: Tensor | number, loses: type
   return [where(loses(a, b), 0, split), where(loses(b, a), 0, split)];
 }
 
-registerGradient('maximum', (g, ctx) => {
-  const { a, b, ia, ib } = operands(ctx);
-  const [ga, gb] = extremum(g, a, b, lt);
-  return byOperand(
-    ctx,
-    ia,
-    ib,
-    () => ga,
-    () => gb,
-  );
-});
-
-registerGradient('minimum', (g, ctx) => {
-  const { a, b, ia, ib } = operands(ctx);
-  const [ga, gb] = extremum(g, a, b, gt);
-  return byOperand(
-    ctx,
-    ia,
-    ib,
-    () => ga,
-    () => gb,
-  );
-});
+for (const [name, loses] of [
+  ['maximum', lt],
+  ['minimum', gt],
+] as const) {
+  registerGradient(name, (g, ctx) => {
+    const { a, b, ia, ib } = operands(ctx);
+    const [ga, gb] = extremum(g, a, b, loses);
+    return byOperand(
+      ctx,
+      ia,
+      ib,
+      () => ga,
+      () => gb,
+    );
+  });
+}
